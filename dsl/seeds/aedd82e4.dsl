@@ -1,0 +1,5 @@
+x1 = objects(I, T, F, F)
+x2 = colorfilter(x1, TWO)
+x3 = sizefilter(x2, ONE)
+x4 = merge(x3)
+O = fill(I, ONE, x4)

@@ -1,0 +1,6 @@
+x1 = ofcolor(I, FIVE)
+x2 = mapply(ineighbors, x1)
+x3 = mapply(dneighbors, x1)
+x4 = replace(I, FIVE, ZERO)
+x5 = fill(x4, FIVE, x2)
+O = fill(x5, ONE, x3)
