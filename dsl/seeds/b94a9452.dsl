@@ -1,0 +1,6 @@
+x1 = objects(I, F, F, T)
+x2 = argmax(x1, size)
+x3 = subgrid(x2, I)
+x4 = mostcolor(x3)
+x5 = leastcolor(x3)
+O = switch(x3, x4, x5)

@@ -1,0 +1,5 @@
+x1 = index(I, ORIGIN)
+x2 = index(I, UNITY)
+x3 = index(I, TWO_BY_TWO)
+x4 = switch(I, x1, x3)
+O = switch(x4, x1, x2)
