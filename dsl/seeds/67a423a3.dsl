@@ -1,0 +1,8 @@
+x1 = fgpartition(I)
+x2 = argmax(x1, width)
+x3 = argmax(x1, height)
+x4 = uppermost(x2)
+x5 = leftmost(x3)
+x6 = astuple(x4, x5)
+x7 = neighbors(x6)
+O = fill(I, FOUR, x7)
