@@ -276,6 +276,9 @@ def infer_line(line: Line, var_infos: list[ValueInfo] | tuple[ValueInfo, ...],
             return arg_infos[0]
         if spec.name == "branch":
             return _join(arg_infos[1], arg_infos[2])
+        if spec.name in ("valmax", "valmin"):
+            # The extreme of compfunc's values: a pair when compfunc is shape, say.
+            return ValueInfo(arg_infos[1].returns)
         return ValueInfo(spec.return_type)
     callee = ref_info(line.func, var_infos)
     if not callee.may_be_function:

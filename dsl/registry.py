@@ -18,7 +18,7 @@ import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codeit.dsl.types import DslType, type_named
+from codeit.dsl.types import ANY, TUPLE, DslType, as_parameter, type_named
 
 _HERE = Path(__file__).resolve().parent
 PRIMITIVES_TSV = _HERE / "primitives.tsv"
@@ -36,7 +36,8 @@ class PrimitiveSpec:
     param_names: tuple[str, ...]
     """Parameter names in arc-dsl's order."""
     param_types: tuple[DslType, ...]
-    """Static type of each parameter, same order as ``param_names``."""
+    """Type each parameter accepts, same order as ``param_names``: the catalogued annotation,
+    widened where arc-dsl's functions accept more (``types.as_parameter``, ``_SIGNATURE_OVERRIDES``)."""
     return_type: DslType
     """Static type of the result; polymorphic results are ``Any``."""
     category: str
@@ -75,6 +76,14 @@ class ConstantSpec:
     """Its value: a bool, an int or a pair of ints."""
     type: DslType
     """Its static type."""
+
+
+# Signatures where arc-dsl's annotations are narrower than its use: its own solvers call
+# astuple on any two values (grids, sets, functions, pairs) to build a 2-tuple.
+# name -> (parameter types, return type); None keeps the catalogued one.
+_SIGNATURE_OVERRIDES: dict[str, tuple[tuple[DslType, ...] | None, DslType | None]] = {
+    "astuple": ((ANY, ANY), TUPLE),
+}
 
 
 class RegistryError(ValueError):
@@ -129,12 +138,16 @@ def _load_primitives() -> tuple[PrimitiveSpec, ...]:
         names, types = _parse_params(row["params"], where)
         if len(names) != int(row["arity"]):
             raise RegistryError(f"{where}: arity {row['arity']} but {len(names)} parameters")
+        return_type = type_named(row["return_type"])
+        override_params, override_return = _SIGNATURE_OVERRIDES.get(row["name"], (None, None))
+        types = override_params or tuple(as_parameter(t) for t in types)
+        return_type = override_return or return_type
         specs.append(PrimitiveSpec(
             id=i,
             name=row["name"],
             param_names=names,
             param_types=types,
-            return_type=type_named(row["return_type"]),
+            return_type=return_type,
             category=row["category"],
             takes_callable=row["takes_callable"] == "yes",
             returns_callable=row["returns_callable"] == "yes",

@@ -94,6 +94,19 @@ ALL_TYPES: tuple[DslType, ...] = (
 TYPES_BY_NAME: dict[str, DslType] = {t.name: t for t in ALL_TYPES}
 
 
+# Functions that iterate a patch or a set accept any sequence of its elements; arc-dsl's solvers
+# pass tuples of cells to paint, for instance. In parameter position these types therefore also
+# admit "other tuples" (never grids or pairs, which have a different meaning).
+_SEQUENCE_ACCEPTING = Shape.OBJECT | Shape.INDICES | Shape.OBJECTS | Shape.INDICES_SET
+
+
+def as_parameter(t: DslType) -> DslType:
+    """The type a parameter annotated ``t`` accepts (a sequence where a set of cells is asked)."""
+    if t.shapes & _SEQUENCE_ACCEPTING and not t.shapes & Shape.OTHER_TUPLE:
+        return DslType(t.name, t.shapes | Shape.OTHER_TUPLE)
+    return t
+
+
 def type_named(name: str) -> DslType:
     """The type called ``name`` in primitives.tsv; an annotation such as ``Any(untyped)`` means ``Any``."""
     base = name.strip().split("(", 1)[0].strip()
