@@ -1,0 +1,306 @@
+"""Function values of the DSL, and the per-run budget that every primitive call is counted against.
+
+arc-dsl builds functions as Python lambdas. Here they are frozen dataclasses instead, so that a
+function value is hashable, compares structurally (two ``compose(size, first)`` are equal), has a
+canonical order key, and counts its calls: only ``Primitive.__call__`` takes a step; the
+composite values just call their parts, so ``compose(f, g)(x)`` takes two steps and
+``fork(h, f, g)(x)`` three, as dsl/README.md says.
+
+Each value's ``arity`` is the positional-parameter count arc-dsl's lambda would report through
+``__code__.co_argcount``, which is what ``lbind``/``rbind`` inspect.
+
+Canonical order keys, ``(3, structure)``, where structure starts with a kind tag:
+``Primitive (0, id)`` (id: row in primitives.tsv), ``Compose (1, outer, inner)``,
+``Chain (2, h, g, f)``, ``Matcher (3, function, target)``, ``RightBind (4, function, fixed)``,
+``LeftBind (5, function, fixed)``, ``Power (6, function, (0, n))``, ``Fork (7, outer, a, b)``;
+every part is itself an ``order_key``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from codeit.dsl.values import (
+    DSLTypeError,
+    SizeLimitExceeded,
+    StepLimitExceeded,
+    TimeLimitExceeded,
+    order_key,
+)
+
+_PRIMITIVES_TSV = Path(__file__).resolve().with_name("primitives.tsv")
+
+
+@functools.cache
+def primitive_ids() -> dict[str, int]:
+    """Primitive name -> row in primitives.tsv (the id shared with the native interpreter)."""
+    with open(_PRIMITIVES_TSV, newline="", encoding="utf-8") as f:
+        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return {row["name"]: i for i, row in enumerate(rows)}
+
+
+# --- the budget ----------------------------------------------------------------------------------
+
+@dataclass
+class Budget:
+    """Limits of one run, and the steps it has taken so far."""
+
+    max_steps: int = 100_000
+    """Most primitive applications the run may make; the next one raises StepLimitExceeded."""
+    deadline: float | None = None
+    """A ``time.perf_counter()`` value after which the next step raises TimeLimitExceeded;
+    ``None`` for no time limit."""
+    max_value_size: int = 1_000_000
+    """Cap on ``values.value_size`` of any value, and on the elements a primitive may build."""
+    steps: int = 0
+    """Primitive applications made so far."""
+
+    def tick(self) -> None:
+        """Count one step, refusing it when the step budget or the deadline is spent."""
+        if self.steps >= self.max_steps:
+            raise StepLimitExceeded(f"step budget of {self.max_steps} spent")
+        self.steps += 1
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise TimeLimitExceeded(f"deadline passed after {self.steps} steps")
+
+    def check_elements(self, n: int) -> None:
+        """Refuse to build a value of ``n`` elements when that is past the size cap."""
+        if n > self.max_value_size:
+            raise SizeLimitExceeded(f"{n} elements exceed the size cap of {self.max_value_size}")
+
+
+class _ThreadBudget(threading.local):
+    budget: Budget | None = None
+
+
+_active = _ThreadBudget()
+
+
+def current_budget() -> Budget | None:
+    """The budget installed for this thread, or ``None`` (unlimited)."""
+    return _active.budget
+
+
+@contextmanager
+def active(budget: Budget | None) -> Iterator[Budget | None]:
+    """Install ``budget`` for the current thread for the duration of the block."""
+    previous = _active.budget
+    _active.budget = budget
+    try:
+        yield budget
+    finally:
+        _active.budget = previous
+
+
+def check_elements(n: int) -> None:
+    """``Budget.check_elements`` on the active budget; nothing when none is installed."""
+    budget = _active.budget
+    if budget is not None and n > budget.max_value_size:
+        budget.check_elements(n)
+
+
+# --- function values -----------------------------------------------------------------------------
+
+def arity_of(function: Any, where: str) -> int:
+    """The parameter count arc-dsl would read from ``function.__code__.co_argcount``."""
+    if isinstance(function, FunctionValue):
+        return function.arity
+    raise DSLTypeError(f"{where}: expected a function, got {type(function).__name__}")
+
+
+def _bound_arity(n: int) -> int:
+    # arc-dsl's lbind/rbind: 2 -> 1, 3 -> 2, any other count -> a 3-parameter lambda.
+    if n == 2:
+        return 1
+    if n == 3:
+        return 2
+    return 3
+
+
+class FunctionValue:
+    """Base of every DSL function value."""
+
+    __slots__ = ()
+
+    @property
+    def arity(self) -> int:
+        return 1
+
+    def order_key(self) -> tuple:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, repr=False)
+class Primitive(FunctionValue):
+    """A primitive used as a value (or called by the interpreter): calling it takes one step."""
+
+    name: str
+    """arc-dsl's name of the primitive."""
+    impl: Callable = field(compare=False)
+    """The Python function of ``primitives.py`` that computes it."""
+    n_params: int = field(default=-1, compare=False)
+    """Its positional-parameter count; read from ``impl`` when left at -1."""
+
+    def __post_init__(self):
+        if self.n_params < 0:
+            object.__setattr__(self, "n_params", self.impl.__code__.co_argcount)
+
+    @property
+    def arity(self) -> int:
+        return self.n_params
+
+    def __call__(self, *args):
+        if len(args) != self.n_params:
+            raise DSLTypeError(f"{self.name} takes {self.n_params} arguments, got {len(args)}")
+        budget = _active.budget
+        if budget is not None:
+            budget.tick()
+        return self.impl(*args)
+
+    def order_key(self) -> tuple:
+        ids = primitive_ids()
+        if self.name in ids:
+            return (3, (0, ids[self.name]))
+        # Not in the catalogue (a test's own primitive): after all catalogued ones, by name.
+        return (3, (0, len(ids), self.name))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Compose(FunctionValue):
+    """``compose(outer, inner)``: x -> outer(inner(x))."""
+
+    outer: Any
+    """Applied second."""
+    inner: Any
+    """Applied first."""
+
+    def __call__(self, x):
+        return self.outer(self.inner(x))
+
+    def order_key(self) -> tuple:
+        return (3, (1, order_key(self.outer), order_key(self.inner)))
+
+
+@dataclass(frozen=True)
+class Chain(FunctionValue):
+    """``chain(h, g, f)``: x -> h(g(f(x)))."""
+
+    h: Any
+    """Applied last."""
+    g: Any
+    """Applied second."""
+    f: Any
+    """Applied first."""
+
+    def __call__(self, x):
+        return self.h(self.g(self.f(x)))
+
+    def order_key(self) -> tuple:
+        return (3, (2, order_key(self.h), order_key(self.g), order_key(self.f)))
+
+
+@dataclass(frozen=True)
+class Matcher(FunctionValue):
+    """``matcher(function, target)``: x -> function(x) == target."""
+
+    function: Any
+    """Applied to the argument."""
+    target: Any
+    """Compared (Python ==) with the function's result."""
+
+    def __call__(self, x):
+        return self.function(x) == self.target
+
+    def order_key(self) -> tuple:
+        return (3, (3, order_key(self.function), order_key(self.target)))
+
+
+@dataclass(frozen=True)
+class RightBind(FunctionValue):
+    """``rbind(function, fixed)``: the function with its last parameter fixed."""
+
+    function: Any
+    """The function bound."""
+    fixed: Any
+    """Passed as its last argument."""
+
+    @property
+    def arity(self) -> int:
+        return _bound_arity(self.function.arity)
+
+    def __call__(self, *args):
+        if len(args) != self.arity:
+            raise DSLTypeError(f"rbind({self.function!r}, ...) takes {self.arity} arguments, got {len(args)}")
+        return self.function(*args, self.fixed)
+
+    def order_key(self) -> tuple:
+        return (3, (4, order_key(self.function), order_key(self.fixed)))
+
+
+@dataclass(frozen=True)
+class LeftBind(FunctionValue):
+    """``lbind(function, fixed)``: the function with its first parameter fixed."""
+
+    function: Any
+    """The function bound."""
+    fixed: Any
+    """Passed as its first argument."""
+
+    @property
+    def arity(self) -> int:
+        return _bound_arity(self.function.arity)
+
+    def __call__(self, *args):
+        if len(args) != self.arity:
+            raise DSLTypeError(f"lbind({self.function!r}, ...) takes {self.arity} arguments, got {len(args)}")
+        return self.function(self.fixed, *args)
+
+    def order_key(self) -> tuple:
+        return (3, (5, order_key(self.function), order_key(self.fixed)))
+
+
+@dataclass(frozen=True)
+class Power(FunctionValue):
+    """``power(function, n)`` for n >= 2: x -> function applied n times (``power(f, 1)`` is f)."""
+
+    function: Any
+    """The unary function iterated."""
+    n: int
+    """How many times it is applied (at least 2)."""
+
+    def __call__(self, x):
+        function = self.function
+        for _ in range(self.n):
+            x = function(x)
+        return x
+
+    def order_key(self) -> tuple:
+        return (3, (6, order_key(self.function), (0, int(self.n))))
+
+
+@dataclass(frozen=True)
+class Fork(FunctionValue):
+    """``fork(outer, a, b)``: x -> outer(a(x), b(x)), a evaluated before b."""
+
+    outer: Any
+    """Combines the two results."""
+    a: Any
+    """Gives the first argument of outer."""
+    b: Any
+    """Gives the second argument of outer."""
+
+    def __call__(self, x):
+        return self.outer(self.a(x), self.b(x))
+
+    def order_key(self) -> tuple:
+        return (3, (7, order_key(self.outer), order_key(self.a), order_key(self.b)))
