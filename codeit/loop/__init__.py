@@ -1,0 +1,1 @@
+"""The self-improvement loop: meta-iterations of sampling, execution, relabeling and learning."""

@@ -1,0 +1,193 @@
+"""Run configuration: one dataclass, two presets (``tiny``, ``paper``), loadable from YAML.
+
+``tiny`` is the embedded default: a few minutes on 2 CPU cores. ``paper`` is CodeIt's setting
+(Butt et al., 2024): 24 samples per task at temperature 0.95, lr 5e-5, batch 512, one pass over
+10,000 mutation + 90,000 policy experiences per meta-iteration, 100 meta-iterations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class ExecutionConfig:
+    threads: int = 0
+    """Interpreter threads; 0 means one per core."""
+    time_limit: float = 0.25
+    """Wall-time budget per (program, input) job, in seconds."""
+    max_steps: int = 20_000
+    """Primitive applications allowed per job."""
+    max_value_size: int = 200_000
+    """Cap on the size of every intermediate value (see dsl/README.md)."""
+
+
+@dataclass
+class SamplingConfig:
+    backend: str = "auto"
+    """"vllm", "hf" (transformers generate) or "auto" (vLLM when importable and the policy is decoder-only)."""
+    samples_per_task: int = 4
+    """Programs sampled per search task per meta-iteration (CodeIt: 24)."""
+    temperature: float = 0.95
+    """Sampling temperature (CodeIt: 0.95)."""
+    top_p: float = 1.0
+    """Nucleus sampling mass; 1.0 turns it off."""
+    top_k: int = 0
+    """Top-k sampling; 0 turns it off."""
+    max_new_tokens: int = 192
+    """Longest program, in tokens."""
+    max_prompt_tokens: int = 2048
+    """Token budget of the task encoding; whole demo pairs are dropped past it."""
+    constrained: bool = True
+    """Constrain decoding to syntactically valid programs."""
+    batch_size: int = 16
+    """Prompts per generate call (transformers backend)."""
+
+
+@dataclass
+class LearnerConfig:
+    lr: float = 1e-3
+    """AdamW learning rate (CodeIt: 5e-5 for a pretrained CodeT5+)."""
+    batch_size: int = 16
+    """Training examples per optimizer step (CodeIt: 512)."""
+    policy_experiences: int = 600
+    """Policy and relabeled experiences drawn per meta-iteration, by priority, without replacement (CodeIt: 90,000)."""
+    mutation_experiences: int = 200
+    """Seed and mutation experiences drawn per meta-iteration (CodeIt: 10,000)."""
+    epochs: int = 1
+    """Passes over each meta-iteration's draw (CodeIt: 1)."""
+    max_seq_len: int = 1024
+    """Prompt plus program, in tokens; longer examples are truncated from the prompt side by whole pairs."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+
+
+@dataclass
+class PolicyConfig:
+    model: str = "default"
+    """"default" (a small Llama created from a config and saved in the run folder), a local path or a hub id."""
+    hidden_size: int = 128
+    """Default policy: width."""
+    layers: int = 2
+    """Default policy: transformer layers."""
+    heads: int = 4
+    """Default policy: attention heads."""
+    device: str = "auto"
+    """"cpu", "cuda" or "auto"."""
+    dtype: str = "auto"
+    """"float32", "bfloat16" or "auto" (bf16 on a GPU, fp32 on a CPU)."""
+
+
+@dataclass
+class AblationConfig:
+    relabel: bool = True
+    """Hindsight relabeling of sampled programs (off: only exact solutions are kept)."""
+    uniform_priorities: bool = False
+    """Draw experiences uniformly instead of by demo accuracy."""
+    random_init: bool = False
+    """Start the policy from random weights even when a pretrained model is given."""
+    one_demo: bool = False
+    """Show the policy only the first demo pair of each task."""
+    mutation_data: bool = True
+    """Train on seed and mutation experiences too."""
+    mutation_only: bool = False
+    """No policy at all: the buffer grows by mutation only (the mutation baseline inside the loop)."""
+
+
+@dataclass
+class RunConfig:
+    preset: str = "tiny"
+    """Which preset the rest starts from."""
+    search_set: str = "arc1/evaluation"
+    """Tasks to solve: a task-set spec (see codeit.tasks) or a path."""
+    max_search_tasks: int = 24
+    """Use only the first N search tasks (0: all). The tiny run keeps minutes by searching a subset."""
+    meta_iterations: int = 2
+    """Meta-iterations to run (CodeIt: 100)."""
+    initial_mutants: int = 400
+    """Mutants of the seed programs added to the initial buffer."""
+    mode: str = "sync"
+    """"sync": sample, then train, as in the paper; "overlapped": keep sampling while the learner trains."""
+    seed: int = 0
+    """Seed of every random choice of the run."""
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    ablation: AblationConfig = field(default_factory=AblationConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {},
+    "paper": {
+        "max_search_tasks": 0,
+        "meta_iterations": 100,
+        "initial_mutants": 19_200,
+        "sampling": {"samples_per_task": 24, "temperature": 0.95, "max_new_tokens": 512, "batch_size": 64},
+        "learner": {
+            "lr": 5e-5,
+            "batch_size": 512,
+            "policy_experiences": 90_000,
+            "mutation_experiences": 10_000,
+            "epochs": 1,
+        },
+        "policy": {"hidden_size": 768, "layers": 12, "heads": 12},
+    },
+}
+
+
+def _apply(obj: Any, overrides: dict[str, Any], where: str) -> None:
+    known = {f.name: f for f in fields(obj)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise ValueError(f"{where}: unknown setting {key!r} (known: {', '.join(known)})")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ValueError(f"{where}.{key}: expected a mapping of settings, got {value!r}")
+            _apply(current, value, f"{where}.{key}")
+        else:
+            if current is not None and value is not None and not isinstance(value, type(current)):
+                if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+                    value = float(value)
+                else:
+                    raise ValueError(f"{where}.{key}: expected {type(current).__name__}, got {value!r}")
+            setattr(obj, key, value)
+
+
+def make_config(preset: str = "tiny", overrides: dict[str, Any] | None = None) -> RunConfig:
+    """A preset with overrides applied (nested mappings for the sections)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
+    config = RunConfig(preset=preset)
+    _apply(config, PRESETS[preset], f"preset {preset}")
+    _apply(config, overrides or {}, "config")
+    return config
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """A YAML file of settings; its ``preset`` key (default ``tiny``) names the base."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of settings at the top level")
+    preset = data.pop("preset", "tiny")
+    try:
+        return make_config(preset, data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def save_config(config: RunConfig, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
