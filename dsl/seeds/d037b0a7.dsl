@@ -1,0 +1,7 @@
+x1 = fgpartition(I)
+x2 = merge(x1)
+x3 = rbind(shoot, DOWN)
+x4 = compose(x3, last)
+x5 = fork(recolor, first, x4)
+x6 = mapply(x5, x2)
+O = paint(I, x6)

@@ -1,0 +1,5 @@
+x1 = objects(I, T, F, T)
+x2 = sizefilter(x1, SIX)
+x3 = merge(x2)
+x4 = replace(I, FIVE, ONE)
+O = fill(x4, TWO, x3)

@@ -1,0 +1,7 @@
+x1 = width(I)
+x2 = decrement(x1)
+x3 = lbind(subtract, x2)
+x4 = chain(even, x3, last)
+x5 = ofcolor(I, FIVE)
+x6 = sfilter(x5, x4)
+O = fill(I, THREE, x6)
