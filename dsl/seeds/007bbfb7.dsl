@@ -1,0 +1,6 @@
+x1 = upscale(I, THREE)
+x2 = hconcat(I, I)
+x3 = hconcat(x2, I)
+x4 = vconcat(x3, x3)
+x5 = vconcat(x4, x3)
+O = cellwise(x1, x5, ZERO)

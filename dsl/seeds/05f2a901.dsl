@@ -1,0 +1,5 @@
+x1 = ofcolor(I, TWO)
+x2 = ofcolor(I, EIGHT)
+x3 = gravitate(x1, x2)
+x4 = toobject(x1, I)
+O = move(I, x4, x3)

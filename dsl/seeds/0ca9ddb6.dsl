@@ -1,0 +1,6 @@
+x1 = ofcolor(I, TWO)
+x2 = mapply(ineighbors, x1)
+x3 = ofcolor(I, ONE)
+x4 = mapply(dneighbors, x3)
+x5 = fill(I, FOUR, x2)
+O = fill(x5, SEVEN, x4)

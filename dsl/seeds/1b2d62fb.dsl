@@ -1,0 +1,5 @@
+x1 = lefthalf(I)
+x2 = righthalf(I)
+x3 = cellwise(x1, x2, NINE)
+x4 = replace(x3, ZERO, EIGHT)
+O = replace(x4, NINE, ZERO)

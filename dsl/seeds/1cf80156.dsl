@@ -1,0 +1,3 @@
+x1 = fgpartition(I)
+x2 = merge(x1)
+O = subgrid(x2, I)

@@ -1,0 +1,8 @@
+x1 = objects(I, T, F, T)
+x2 = argmax(x1, size)
+x3 = sizefilter(x1, ONE)
+x4 = rbind(gravitate, x2)
+x5 = compose(crement, x4)
+x6 = fork(shift, identity, x5)
+x7 = mapply(x6, x3)
+O = paint(I, x7)

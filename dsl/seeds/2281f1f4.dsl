@@ -1,0 +1,8 @@
+x1 = ofcolor(I, FIVE)
+x2 = matcher(first, ZERO)
+x3 = sfilter(x1, x2)
+x4 = difference(x1, x3)
+x5 = mapply(vfrontier, x3)
+x6 = mapply(hfrontier, x4)
+x7 = intersection(x5, x6)
+O = underfill(I, TWO, x7)

@@ -1,0 +1,6 @@
+x1 = objects(I, F, T, T)
+x2 = rbind(colorcount, TWO)
+x3 = valmax(x1, x2)
+x4 = equality(x3, EIGHT)
+x5 = branch(x4, EIGHT, ZERO)
+O = canvas(x5, UNITY)

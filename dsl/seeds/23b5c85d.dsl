@@ -1,0 +1,3 @@
+x1 = objects(I, T, F, T)
+x2 = argmin(x1, size)
+O = subgrid(x2, I)

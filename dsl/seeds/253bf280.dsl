@@ -1,0 +1,5 @@
+x1 = ofcolor(I, EIGHT)
+x2 = prapply(connect, x1, x1)
+x3 = fork(either, hline, vline)
+x4 = mfilter(x2, x3)
+O = underfill(I, THREE, x4)
