@@ -1,0 +1,228 @@
+"""Type-directed program mutation, as in CodeIt.
+
+Pick one line of a program, then (probabilities are settings):
+
+- replace one argument (``p_replace_argument``, 0.5); a share of those (``p_insert_variable``,
+  0.5) instead insert a new typed variable before the line and pass it as that argument;
+- replace the function (``p_replace_function``, 0.25) by a primitive of the same arity whose
+  parameters accept the current arguments and whose result can stand where the old one did;
+- regenerate the line's right-hand side (``p_regenerate_line``, 0.25) as a new call whose result
+  can stand where the old one did.
+
+Types come from the static checker, with polymorphic ones settled by running the program once on
+the task's first input (``runtime_infos``). Every mutant passes ``program.check``; lines that no
+longer reach ``O`` are pruned, so a mutant is as short as it can be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from codeit.dsl import registry
+from codeit.dsl.functions import FunctionValue
+from codeit.dsl.generate import GeneratorConfig, _fill
+from codeit.dsl.program import CheckFailure, Line, Program, ProgramError, Ref, ValueInfo, check, infer_line
+from codeit.dsl.types import ANY, CALLABLE, is_compatible, type_of_value
+
+
+@dataclass(frozen=True)
+class MutationConfig:
+    """CodeIt's mutation operator probabilities."""
+
+    p_replace_argument: float = 0.5
+    """Chance of replacing one argument of the chosen line."""
+    p_insert_variable: float = 0.5
+    """Of argument replacements, the share that insert a new typed variable before the line instead."""
+    p_replace_function: float = 0.25
+    """Chance of replacing the chosen line's function."""
+    p_regenerate_line: float = 0.25
+    """Chance of regenerating the chosen line's right-hand side."""
+    max_tries: int = 20
+    """Attempts at one well-typed mutant before giving up (mutate returns None)."""
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    """How new arguments and lines are drawn."""
+
+    def __post_init__(self) -> None:
+        total = self.p_replace_argument + self.p_replace_function + self.p_regenerate_line
+        if not np.isclose(total, 1.0):
+            raise ValueError(f"mutation probabilities must sum to 1, got {total}")
+
+
+def runtime_infos(program: Program, static: tuple[ValueInfo, ...], values: list | None) -> tuple[ValueInfo, ...]:
+    """Static infos, with ``Any`` ones replaced by the type of the value seen on a real input."""
+    if values is None:
+        return static
+    settled = []
+    for info, value in zip(static, values):
+        if info.type == ANY and value is not None:
+            if isinstance(value, FunctionValue):
+                info = ValueInfo(CALLABLE, value.arity, info.returns)
+            else:
+                info = ValueInfo(type_of_value(value))
+        settled.append(info)
+    return tuple(settled)
+
+
+def _shift(ref: Ref, at: int) -> Ref:
+    """A ref after a line is inserted at index ``at``: later variables move down by one."""
+    if ref.kind == "var" and int(ref.value) >= at:
+        return Ref("var", int(ref.value) + 1)
+    return ref
+
+
+def insert_line(program: Program, at: int, line: Line) -> Program:
+    """The program with ``line`` inserted before line ``at`` (refs renumbered)."""
+    lines = list(program.lines[:at]) + [line]
+    for old in program.lines[at:]:
+        lines.append(Line(_shift(old.func, at), tuple(_shift(a, at) for a in old.args)))
+    return Program(tuple(lines))
+
+
+def prune(program: Program) -> Program:
+    """Drop lines whose value never reaches the last line (``O``)."""
+    n = len(program.lines)
+    live = [False] * n
+    live[n - 1] = True
+    for k in range(n - 1, -1, -1):
+        if live[k]:
+            line = program.lines[k]
+            for ref in (line.func, *line.args):
+                if ref.kind == "var":
+                    live[int(ref.value)] = True
+    new_index = {}
+    lines = []
+    for k, line in enumerate(program.lines):
+        if not live[k]:
+            continue
+        new_index[k] = len(lines)
+
+        def remap(ref: Ref) -> Ref:
+            return Ref("var", new_index[int(ref.value)]) if ref.kind == "var" else ref
+
+        lines.append(Line(remap(line.func), tuple(remap(a) for a in line.args)))
+    return Program(tuple(lines))
+
+
+def _replace_line(program: Program, at: int, line: Line) -> Program:
+    lines = list(program.lines)
+    lines[at] = line
+    return Program(tuple(lines))
+
+
+def _param_types(line: Line, infos: tuple[ValueInfo, ...]):
+    if line.func.kind == "prim":
+        return registry.primitive(str(line.func.value)).param_types
+    return (ANY,) * len(line.args)
+
+
+def draw_call(rng: np.random.Generator, infos: list[ValueInfo], want: ValueInfo, config: GeneratorConfig,
+              tries: int = 30) -> tuple[Line, ValueInfo] | None:
+    """A new primitive call over ``infos`` whose result can stand where a ``want`` value stood."""
+    candidates = [p for p in registry.PRIMITIVES if is_compatible(p.return_type, want.type)]
+    for _ in range(tries):
+        spec = candidates[int(rng.integers(len(candidates)))]
+        args = []
+        for ptype in spec.param_types:
+            ref = _fill(rng, ptype, infos, config)
+            if ref is None:
+                break
+            args.append(ref)
+        else:
+            line = Line(Ref("prim", spec.name), tuple(args))
+            try:
+                info = infer_line(line, infos)
+            except CheckFailure:
+                continue
+            if is_compatible(info.type, want.type):
+                return line, info
+    return None
+
+
+def _replace_argument(rng, program, infos, at, config) -> Program | None:
+    line = program.lines[at]
+    if not line.args:
+        return None
+    pos = int(rng.integers(len(line.args)))
+    ptype = _param_types(line, infos)[pos]
+    before = list(infos[:at])
+    if rng.random() < config.p_insert_variable:
+        drawn = draw_call(rng, before, ValueInfo(ptype), config.generator)
+        if drawn is None:
+            return None
+        widened = insert_line(program, at, drawn[0])
+        target = widened.lines[at + 1]
+        args = list(target.args)
+        args[pos] = Ref("var", at)
+        return _replace_line(widened, at + 1, Line(target.func, tuple(args)))
+    ref = _fill(rng, ptype, before, config.generator)
+    if ref is None or ref == line.args[pos]:
+        return None
+    args = list(line.args)
+    args[pos] = ref
+    return _replace_line(program, at, Line(line.func, tuple(args)))
+
+
+def _replace_function(rng, program, infos, at, config) -> Program | None:
+    line = program.lines[at]
+    before = list(infos[:at])
+    if line.func.kind == "prim":
+        old = registry.primitive(str(line.func.value))
+        options = [
+            Ref("prim", p.name)
+            for p in registry.PRIMITIVES
+            if p.name != old.name and p.arity == old.arity and is_compatible(p.return_type, infos[at].type)
+        ]
+    else:
+        options = [
+            Ref("var", k)
+            for k, info in enumerate(before)
+            if k != int(line.func.value) and info.may_be_function and info.arity in (None, len(line.args))
+        ]
+    for k in rng.permutation(len(options)):
+        candidate = Line(options[k], line.args)
+        try:
+            infer_line(candidate, before)
+        except CheckFailure:
+            continue
+        return _replace_line(program, at, candidate)
+    return None
+
+
+def _regenerate_line(rng, program, infos, at, config) -> Program | None:
+    drawn = draw_call(rng, list(infos[:at]), infos[at], config.generator)
+    if drawn is None or drawn[0] == program.lines[at]:
+        return None
+    return _replace_line(program, at, drawn[0])
+
+
+def mutate(
+    program: Program,
+    rng: np.random.Generator,
+    config: MutationConfig = MutationConfig(),
+    values: list | None = None,
+) -> Program | None:
+    """One well-typed mutant of ``program`` (pruned), or None after ``max_tries`` failed attempts.
+
+    ``values``: the program's variable values on a real input, when known, to settle
+    polymorphic types (see ``runtime_infos``).
+    """
+    infos = runtime_infos(program, check(program), values)
+    operators = (_replace_argument, _replace_function, _regenerate_line)
+    weights = np.array([config.p_replace_argument, config.p_replace_function, config.p_regenerate_line])
+    for _ in range(config.max_tries):
+        at = int(rng.integers(len(program.lines)))
+        op = operators[int(rng.choice(3, p=weights / weights.sum()))]
+        mutant = op(rng, program, infos, at, config)
+        if mutant is None:
+            continue
+        mutant = prune(mutant)
+        if mutant == program:
+            continue
+        try:
+            check(mutant)
+        except ProgramError:
+            continue
+        return mutant
+    return None
