@@ -1,0 +1,6 @@
+x1 = objects(I, T, T, T)
+x2 = rbind(subgrid, I)
+x3 = fork(equality, identity, vmirror)
+x4 = compose(x3, x2)
+x5 = extract(x1, x4)
+O = subgrid(x5, I)
