@@ -1,0 +1,5 @@
+x1 = palette(I)
+x2 = other(x1, ZERO)
+x3 = colorcount(I, x2)
+x4 = astuple(ONE, x3)
+O = canvas(x2, x4)
