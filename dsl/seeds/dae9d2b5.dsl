@@ -1,0 +1,8 @@
+x1 = lefthalf(I)
+x2 = righthalf(I)
+x3 = ofcolor(x1, FOUR)
+x4 = ofcolor(x2, THREE)
+x5 = combine(x3, x4)
+x6 = shape(x1)
+x7 = canvas(ZERO, x6)
+O = fill(x7, SIX, x5)
