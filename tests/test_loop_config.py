@@ -13,6 +13,14 @@ def test_paper_preset_has_codeits_settings():
     assert c.learner.lr == 5e-5 and c.learner.batch_size == 512
     assert (c.learner.policy_experiences, c.learner.mutation_experiences) == (90_000, 10_000)
     assert c.meta_iterations == 100 and c.max_search_tasks == 0
+    assert c.policy.architecture.num_layers == 12
+
+
+def test_architecture_override_is_validated():
+    c = make_config("tiny", {"policy": {"architecture": {"hidden_size": 96, "num_heads": 3}}})
+    assert (c.policy.architecture.hidden_size, c.policy.architecture.num_heads) == (96, 3)
+    with pytest.raises(ValueError, match="not a multiple of num_heads"):
+        make_config("tiny", {"policy": {"architecture": {"hidden_size": 100, "num_heads": 3}}})
 
 
 def test_yaml_round_trip_and_overrides(tmp_path):

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from codeit.policy.model import PolicyConfig
+
 
 @dataclass
 class ExecutionConfig:
@@ -41,7 +43,7 @@ class SamplingConfig:
     """Top-k sampling; 0 turns it off."""
     max_new_tokens: int = 192
     """Longest program, in tokens."""
-    max_prompt_tokens: int = 2048
+    max_prompt_tokens: int = 1024
     """Token budget of the task encoding; whole demo pairs are dropped past it."""
     constrained: bool = True
     """Constrain decoding to syntactically valid programs."""
@@ -61,22 +63,21 @@ class LearnerConfig:
     """Seed and mutation experiences drawn per meta-iteration (CodeIt: 10,000)."""
     epochs: int = 1
     """Passes over each meta-iteration's draw (CodeIt: 1)."""
-    max_seq_len: int = 1024
-    """Prompt plus program, in tokens; longer examples are truncated from the prompt side by whole pairs."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
 
 
+def _tiny_architecture() -> PolicyConfig:
+    # Head size 64 suits vLLM's CPU kernels; two small layers keep CPU training to minutes.
+    return PolicyConfig(hidden_size=128, num_layers=2, num_heads=2, intermediate_size=384, max_positions=2048)
+
+
 @dataclass
-class PolicyConfig:
+class PolicySettings:
     model: str = "default"
-    """"default" (a small Llama created from a config and saved in the run folder), a local path or a hub id."""
-    hidden_size: int = 128
-    """Default policy: width."""
-    layers: int = 2
-    """Default policy: transformer layers."""
-    heads: int = 4
-    """Default policy: attention heads."""
+    """"default" (a new policy of ``architecture``, saved in the run folder), a local path or a hub id."""
+    architecture: PolicyConfig = field(default_factory=_tiny_architecture)
+    """Shape of the default policy (ignored when ``model`` names a checkpoint)."""
     device: str = "auto"
     """"cpu", "cuda" or "auto"."""
     dtype: str = "auto"
@@ -118,7 +119,7 @@ class RunConfig:
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     learner: LearnerConfig = field(default_factory=LearnerConfig)
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    policy: PolicySettings = field(default_factory=PolicySettings)
     ablation: AblationConfig = field(default_factory=AblationConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,7 +132,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_search_tasks": 0,
         "meta_iterations": 100,
         "initial_mutants": 19_200,
-        "sampling": {"samples_per_task": 24, "temperature": 0.95, "max_new_tokens": 512, "batch_size": 64},
         "learner": {
             "lr": 5e-5,
             "batch_size": 512,
@@ -139,38 +139,42 @@ PRESETS: dict[str, dict[str, Any]] = {
             "mutation_experiences": 10_000,
             "epochs": 1,
         },
-        "policy": {"hidden_size": 768, "layers": 12, "heads": 12},
+        "sampling": {"samples_per_task": 24, "temperature": 0.95, "max_new_tokens": 512, "batch_size": 64, "max_prompt_tokens": 2048},
+        "policy": {"architecture": {"hidden_size": 768, "num_layers": 12, "num_heads": 12, "intermediate_size": 3072, "max_positions": 4096}},
     },
 }
 
 
-def _apply(obj: Any, overrides: dict[str, Any], where: str) -> None:
-    known = {f.name: f for f in fields(obj)}
+def _apply(obj: Any, overrides: dict[str, Any], where: str) -> Any:
+    """A copy of the dataclass ``obj`` with ``overrides`` applied, nested sections included."""
+    known = {f.name for f in fields(obj)}
+    changes = {}
     for key, value in overrides.items():
         if key not in known:
-            raise ValueError(f"{where}: unknown setting {key!r} (known: {', '.join(known)})")
+            raise ValueError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
                 raise ValueError(f"{where}.{key}: expected a mapping of settings, got {value!r}")
-            _apply(current, value, f"{where}.{key}")
-        else:
-            if current is not None and value is not None and not isinstance(value, type(current)):
-                if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
-                    value = float(value)
-                else:
-                    raise ValueError(f"{where}.{key}: expected {type(current).__name__}, got {value!r}")
-            setattr(obj, key, value)
+            value = _apply(current, value, f"{where}.{key}")
+        elif current is not None and value is not None and not isinstance(value, type(current)):
+            if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            else:
+                raise ValueError(f"{where}.{key}: expected {type(current).__name__}, got {value!r}")
+        changes[key] = value
+    try:
+        return dataclasses.replace(obj, **changes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def make_config(preset: str = "tiny", overrides: dict[str, Any] | None = None) -> RunConfig:
     """A preset with overrides applied (nested mappings for the sections)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
-    config = RunConfig(preset=preset)
-    _apply(config, PRESETS[preset], f"preset {preset}")
-    _apply(config, overrides or {}, "config")
-    return config
+    config = _apply(RunConfig(preset=preset), PRESETS[preset], f"preset {preset}")
+    return _apply(config, overrides or {}, "config")
 
 
 def load_config(path: str | Path) -> RunConfig:
