@@ -8,6 +8,7 @@ import sys
 
 # name -> module under codeit.commands; each module defines add_arguments(parser) and main(args).
 COMMANDS = {
+    "exec": "exec",
     "seeds": "seeds",
 }
 

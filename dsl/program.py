@@ -196,25 +196,36 @@ def _join(a: ValueInfo, b: ValueInfo) -> ValueInfo:
     return ValueInfo(joined, arity, returns)
 
 
+def _bound_arity(n: int | None) -> int | None:
+    # lbind/rbind as in arc-dsl: a 2-parameter function gives 1, 3 gives 2, any other count a
+    # 3-parameter lambda.
+    if n is None:
+        return None
+    return {2: 1, 3: 2}.get(n, 3)
+
+
 def _builder_info(name: str, args: list[ValueInfo]) -> ValueInfo | None:
-    """The function value made by a function-building primitive, from its argument infos."""
+    """The function value made by a function-building primitive, from its argument infos.
+
+    compose, chain, fork and matcher make one-parameter functions whatever their parts take
+    (arc-dsl's ``lambda x: ...``); ``power(f, 1)`` is ``f`` itself, any other n a one-parameter
+    function, so its arity is known only when ``f`` takes one.
+    """
     def arity(info: ValueInfo) -> int | None:
         return info.arity if info.may_be_function else None
 
     if name == "compose":
-        return ValueInfo(CALLABLE, arity(args[1]), args[0].returns)
+        return ValueInfo(CALLABLE, 1, args[0].returns)
     if name == "chain":
-        return ValueInfo(CALLABLE, arity(args[2]), args[0].returns)
+        return ValueInfo(CALLABLE, 1, args[0].returns)
     if name == "fork":
-        a = arity(args[1])
-        return ValueInfo(CALLABLE, a if a is not None else arity(args[2]), args[0].returns)
+        return ValueInfo(CALLABLE, 1, args[0].returns)
     if name in ("lbind", "rbind"):
-        a = arity(args[0])
-        return ValueInfo(CALLABLE, a - 1 if a is not None and a >= 2 else None, args[0].returns)
+        return ValueInfo(CALLABLE, _bound_arity(arity(args[0])), args[0].returns)
     if name == "power":
-        return ValueInfo(CALLABLE, arity(args[0]), args[0].returns)
+        return ValueInfo(CALLABLE, 1 if arity(args[0]) == 1 else None, args[0].returns)
     if name == "matcher":
-        return ValueInfo(CALLABLE, arity(args[0]), BOOLEAN)
+        return ValueInfo(CALLABLE, 1, BOOLEAN)
     return None
 
 

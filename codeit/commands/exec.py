@@ -1,0 +1,119 @@
+"""Run a DSL program on every pair of an ARC task and show expected and produced grids.
+
+PROGRAM is a .dsl file, ``-`` for standard input, or the program text itself. The task is
+looked up by id in ARC-AGI-1 training and evaluation (then ARC-AGI-2). Exit status: 0 when every
+pair matches, 1 when some pair does not, 2 when the program does not parse or the task is unknown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from codeit.dsl.interpreter import PairResult, as_grid, run_on_task
+from codeit.dsl.program import ProgramError, parse
+
+# ANSI 256-colour backgrounds close to the ARC palette (0 black, 1 blue, 2 red, 3 green, ...).
+_ARC_COLOURS = (16, 27, 196, 40, 226, 250, 201, 208, 51, 88)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("program", metavar="PROGRAM", help="a .dsl file, '-' for stdin, or the program text")
+    parser.add_argument("--task", required=True, help="ARC task id, e.g. 007bbfb7")
+    parser.add_argument("--tasks", default=None, help="task set or path to search instead (e.g. arc1/training)")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour the cells (default: when writing to a terminal)")
+    parser.add_argument("--show-input", action="store_true", help="also show each pair's input grid")
+    parser.add_argument("--time-limit", type=float, default=1.0, help="wall seconds per run (default 1)")
+    parser.add_argument("--max-steps", type=int, default=100_000, help="step budget per run")
+
+
+def read_program_text(program: str) -> tuple[str, str]:
+    """(text, where it came from) for the PROGRAM argument."""
+    if program == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(program)
+    if "\n" not in program and "(" not in program and path.is_file():
+        return path.read_text(encoding="utf-8"), str(path)
+    if program.endswith(".dsl") and "\n" not in program:
+        raise FileNotFoundError(f"no such program file: {program}")
+    return program, "<argument>"
+
+
+def grid_rows(grid, colour: bool) -> list[str]:
+    """One string per row: a digit per cell, or coloured cells."""
+    if grid is None:
+        return []
+    rows = []
+    for row in grid:
+        if colour:
+            rows.append("".join(f"\x1b[48;5;{_ARC_COLOURS[v % 10]}m{v}\x1b[0m" for v in row))
+        else:
+            rows.append("".join(str(v) for v in row))
+    return rows
+
+
+def side_by_side(columns: list[tuple[str, list[str], int]]) -> str:
+    """Columns of (title, rows, visible width) printed next to each other."""
+    widths = [max(len(title), width) for title, _, width in columns]
+    height = max((len(rows) for _, rows, _ in columns), default=0)
+    out = ["   ".join(title.ljust(w) for (title, _, _), w in zip(columns, widths))]
+    for i in range(height):
+        cells = []
+        for (_, rows, width), w in zip(columns, widths):
+            text = rows[i] if i < len(rows) else ""
+            visible = width if i < len(rows) else 0
+            cells.append(text + " " * (w - visible))
+        out.append("   ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def describe_pair(pair: PairResult, grid_in, colour: bool, show_input: bool) -> str:
+    result = pair.result
+    if pair.matches:
+        verdict = "match"
+    elif result.ok:
+        verdict = "MISMATCH" if pair.expected is not None else "no expected output"
+    else:
+        where = f" at line {result.error_line}" if result.error_line is not None else ""
+        verdict = f"{result.status.name}{where}: {result.error}"
+    header = f"{pair.split} {pair.index}: {verdict}  ({result.steps} steps)"
+    columns = []
+    if show_input:
+        g = as_grid(grid_in)
+        columns.append(("input", grid_rows(g, colour), len(g[0]) if g else 0))
+    columns.append(("expected", grid_rows(pair.expected, colour), len(pair.expected[0]) if pair.expected else 0))
+    out = result.output
+    columns.append(("produced", grid_rows(out, colour), len(out[0]) if out else 0))
+    return header + "\n" + side_by_side(columns)
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        text, source = read_program_text(args.program)
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        program = parse(text)
+    except ProgramError as e:
+        print(f"{source}: {e}", file=sys.stderr)
+        return 2
+    from codeit.tasks import load_task
+
+    try:
+        task = load_task(args.task, args.tasks)
+    except (KeyError, ValueError) as e:
+        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    result = run_on_task(program, task, time_limit=args.time_limit, max_steps=args.max_steps)
+    inputs = [p.input for p in task.train] + [p.input for p in task.test]
+    for pair, grid_in in zip(result.pairs, inputs):
+        print(describe_pair(pair, grid_in, colour, args.show_input))
+        print()
+    known = [p for p in result.pairs if p.expected is not None]
+    n_match = sum(p.matches for p in known)
+    print(f"task {task.id}: {n_match}/{len(known)} pairs match" + (" (solved)" if result.solved else ""))
+    return 0 if result.solved else 1
