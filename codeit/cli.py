@@ -10,6 +10,7 @@ import sys
 COMMANDS = {
     "exec": "exec",
     "seeds": "seeds",
+    "import-solvers": "import_solvers",
 }
 
 
