@@ -1,0 +1,6 @@
+x1 = objects(I, T, F, T)
+x2 = fork(equality, toindices, box)
+x3 = chain(positive, size, delta)
+x4 = fork(both, x2, x3)
+x5 = mfilter(x1, x4)
+O = fill(I, THREE, x5)

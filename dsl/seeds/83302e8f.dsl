@@ -1,0 +1,8 @@
+x1 = objects(I, T, F, F)
+x2 = colorfilter(x1, ZERO)
+x3 = sfilter(x2, square)
+x4 = difference(x2, x3)
+x5 = merge(x3)
+x6 = merge(x4)
+x7 = fill(I, THREE, x5)
+O = fill(x7, FOUR, x6)
