@@ -17,6 +17,7 @@ longer reach ``O`` are pruned, so a mutant is as short as it can be.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -226,3 +227,97 @@ def mutate(
             continue
         return mutant
     return None
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A mutant that runs on every input of its seed's task, giving valid grids, and is not the identity."""
+
+    task_id: str
+    """The task of the seed it grew from (its runs there make its relabeled experience)."""
+    program: Program
+    text: str
+
+
+@dataclass
+class MutationStats:
+    generated: int = 0
+    """Well-typed mutants drawn (duplicates included)."""
+    duplicates: int = 0
+    """Drawn mutants already seen (or equal to a seed)."""
+    run: int = 0
+    """Distinct mutants run on their task."""
+    kept: int = 0
+    """Mutants that passed every check."""
+
+
+def grow_mutants(
+    seeds: Sequence,
+    tasks: dict,
+    n_wanted: int,
+    executor,
+    rng: np.random.Generator,
+    config: MutationConfig = MutationConfig(),
+    *,
+    batch_size: int = 256,
+    seen: set[str] | None = None,
+    progress=None,
+    max_rounds: int = 1000,
+) -> tuple[list[Mutant], MutationStats]:
+    """Mutate seeds (drawn uniformly; each seed a ``.task_id`` and ``.program``) until ``n_wanted`` are kept.
+
+    A mutant is kept when it runs OK on every train and test input of its seed's task (so its
+    outputs are valid grids) and is not the identity on all of them. ``seen`` (program texts)
+    deduplicates across calls; seeds themselves count as seen.
+    """
+    from codeit.dsl.program import print_program
+    from codeit.executor import cross_jobs
+
+    seen = seen if seen is not None else set()
+    seen.update(print_program(s.program) for s in seeds)
+    stats = MutationStats()
+    kept: list[Mutant] = []
+    for _ in range(max_rounds):
+        if len(kept) >= n_wanted:
+            break
+        batch: list[tuple[str, Program, str]] = []
+        while len(batch) < batch_size:
+            seed = seeds[int(rng.integers(len(seeds)))]
+            mutant = mutate(seed.program, rng, config)
+            if mutant is None:
+                continue
+            stats.generated += 1
+            text = print_program(mutant)
+            if text in seen:
+                stats.duplicates += 1
+                continue
+            seen.add(text)
+            batch.append((seed.task_id, mutant, text))
+        by_task: dict[str, list[int]] = {}
+        for k, (task_id, _, _) in enumerate(batch):
+            by_task.setdefault(task_id, []).append(k)
+        grids, jobs, spans = [], [], []
+        for task_id, members in by_task.items():
+            task = tasks[task_id]
+            base = len(grids)
+            grids.extend(pair.input for pair in task.pairs)
+            n_in = len(task.pairs)
+            for k in members:
+                spans.append((k, task_id, len(jobs), n_in))
+                jobs.extend((k, base + j) for j in range(n_in))
+        result = executor.run([m for _, m, _ in batch], grids, np.array(jobs, dtype=np.int64).reshape(-1, 2))
+        stats.run += len(batch)
+        for k, task_id, start, n_in in spans:
+            if not (result.status[start : start + n_in] == 0).all():
+                continue
+            task = tasks[task_id]
+            identity = all(
+                np.array_equal(result.outputs.grid(start + j), pair.input) for j, pair in enumerate(task.pairs)
+            )
+            if identity:
+                continue
+            kept.append(Mutant(task_id, batch[k][1], batch[k][2]))
+        stats.kept = len(kept)
+        if progress is not None:
+            progress(min(len(kept), n_wanted), n_wanted)
+    return kept[:n_wanted], stats
