@@ -1,0 +1,8 @@
+x1 = objects(I, F, F, T)
+x2 = argmax(x1, numcolors)
+x3 = normalize(x2)
+x4 = colorfilter(x1, FIVE)
+x5 = lbind(shift, x3)
+x6 = compose(x5, ulcorner)
+x7 = mapply(x6, x4)
+O = paint(I, x7)
