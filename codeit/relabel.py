@@ -72,11 +72,13 @@ def relabel(
     outputs: GridBatch,
     *,
     seen_hashes: set[int] | None = None,
+    with_experiences: bool = True,
 ) -> Relabeling:
     """Relabel one task's programs from their runs on all of the task's inputs (demos, then tests).
 
     Experiences are deduplicated by output hash (within this batch, and against ``seen_hashes``,
     which is updated): of programs realizing the same outputs the shortest is kept.
+    ``with_experiences=False`` scores candidates only (the mutation baseline needs no more).
     """
     n_demo, n_test = len(task.train), len(task.test)
     n_inputs = n_demo + n_test
@@ -93,29 +95,8 @@ def relabel(
     valid = ok[:, :n_demo].all(axis=1)
     demo_accuracy = correct[:, :n_demo].mean(axis=1).astype(np.float32)
 
-    demo_jobs = (np.arange(n_prog)[:, None] * n_inputs + np.arange(n_demo)[None, :]).reshape(-1)
-    hashes = grid_hashes(GridBatch(outputs.data[demo_jobs], outputs.shapes[demo_jobs]))
-    per_program = group_hashes(hashes, np.arange(0, n_prog * n_demo + 1, n_demo))
-
-    seen = seen_hashes if seen_hashes is not None else set()
     lengths = [program_length(p) for p in programs]
-    experiences = []
-    for p in sorted(np.flatnonzero(valid), key=lambda p: (lengths[p], p)):
-        h = int(per_program[p])
-        if h in seen:
-            continue
-        seen.add(h)
-        base = p * n_inputs
-        experiences.append(
-            Experience(
-                task_id=task.id,
-                program=programs[p],
-                inputs=tuple(pair.input for pair in task.train),
-                outputs=tuple(outputs.grid(base + k).copy() for k in range(n_demo)),
-                demo_accuracy=float(demo_accuracy[p]),
-                output_hash=h,
-            )
-        )
+    experiences = _experiences(task, programs, outputs, valid, demo_accuracy, lengths, seen_hashes) if with_experiences else []
 
     candidates = []
     has_answers = all(pair.output is not None for pair in task.test)
@@ -135,3 +116,33 @@ def relabel(
             )
         )
     return Relabeling(experiences, candidates, valid, demo_accuracy)
+
+
+def _experiences(task, programs, outputs, valid, demo_accuracy, lengths, seen_hashes) -> list[Experience]:
+    """One experience per valid program, deduplicated by the hash of its demo outputs."""
+    n_demo = len(task.train)
+    n_inputs = n_demo + len(task.test)
+    n_prog = len(programs)
+    demo_jobs = (np.arange(n_prog)[:, None] * n_inputs + np.arange(n_demo)[None, :]).reshape(-1)
+    hashes = grid_hashes(GridBatch(outputs.data[demo_jobs], outputs.shapes[demo_jobs]))
+    per_program = group_hashes(hashes, np.arange(0, n_prog * n_demo + 1, n_demo))
+
+    seen = seen_hashes if seen_hashes is not None else set()
+    experiences = []
+    for p in sorted(np.flatnonzero(valid), key=lambda p: (lengths[p], p)):
+        h = int(per_program[p])
+        if h in seen:
+            continue
+        seen.add(h)
+        base = p * n_inputs
+        experiences.append(
+            Experience(
+                task_id=task.id,
+                program=programs[p],
+                inputs=tuple(pair.input for pair in task.train),
+                outputs=tuple(outputs.grid(base + k).copy() for k in range(n_demo)),
+                demo_accuracy=float(demo_accuracy[p]),
+                output_hash=h,
+            )
+        )
+    return experiences
