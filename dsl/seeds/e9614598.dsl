@@ -1,0 +1,5 @@
+x1 = ofcolor(I, ONE)
+x2 = center(x1)
+x3 = dneighbors(x2)
+x4 = insert(x2, x3)
+O = fill(I, THREE, x4)

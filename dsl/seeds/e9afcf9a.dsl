@@ -1,0 +1,7 @@
+x1 = asindices(I)
+x2 = compose(even, last)
+x3 = compose(flip, x2)
+x4 = sfilter(x1, x3)
+x5 = hmirror(I)
+x6 = toobject(x4, x5)
+O = paint(I, x6)
