@@ -1,0 +1,7 @@
+x1 = objects(I, F, F, T)
+x2 = merge(x1)
+x3 = subgrid(x2, I)
+x4 = dedupe(x3)
+x5 = dmirror(x4)
+x6 = dedupe(x5)
+O = dmirror(x6)

@@ -1,0 +1,1 @@
+O = upscale(I, THREE)
