@@ -1,0 +1,2 @@
+x1 = hsplit(I, THREE)
+O = first(x1)

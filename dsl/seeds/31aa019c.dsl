@@ -1,0 +1,7 @@
+x1 = leastcolor(I)
+x2 = ofcolor(I, x1)
+x3 = mapply(neighbors, x2)
+x4 = shape(I)
+x5 = canvas(ZERO, x4)
+x6 = fill(x5, TWO, x3)
+O = fill(x6, x1, x2)

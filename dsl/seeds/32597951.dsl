@@ -1,0 +1,5 @@
+x1 = ofcolor(I, EIGHT)
+x2 = backdrop(x1)
+x3 = ofcolor(I, ONE)
+x4 = intersection(x2, x3)
+O = fill(I, THREE, x4)

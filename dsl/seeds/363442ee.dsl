@@ -1,0 +1,8 @@
+x1 = crop(I, ORIGIN, THREE_BY_THREE)
+x2 = asobject(x1)
+x3 = ofcolor(I, ONE)
+x4 = rbind(subtract, UNITY)
+x5 = apply(x4, x3)
+x6 = lbind(shift, x2)
+x7 = mapply(x6, x5)
+O = paint(I, x7)

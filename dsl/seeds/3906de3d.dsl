@@ -1,0 +1,8 @@
+x1 = dmirror(I)
+x2 = lbind(equality, ZERO)
+x3 = rbind(multiply, THREE)
+x4 = compose(x3, x2)
+x5 = fork(add, identity, x4)
+x6 = rbind(order, x5)
+x7 = apply(x6, x1)
+O = dmirror(x7)

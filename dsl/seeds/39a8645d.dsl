@@ -1,0 +1,7 @@
+x1 = objects(I, T, T, T)
+x2 = totuple(x1)
+x3 = apply(normalize, x2)
+x4 = mostcommon(x3)
+x5 = shape(x4)
+x6 = canvas(ZERO, x5)
+O = paint(x6, x4)

@@ -1,0 +1,8 @@
+x1 = fgpartition(I)
+x2 = argmin(x1, size)
+x3 = subgrid(x2, I)
+x4 = trim(x3)
+x5 = other(x1, x2)
+x6 = color(x5)
+x7 = color(x2)
+O = replace(x4, x6, x7)

@@ -1,0 +1,6 @@
+x1 = ofcolor(I, FIVE)
+x2 = shift(x1, UP)
+x3 = shift(x1, DOWN)
+x4 = combine(x2, x3)
+x5 = combine(x1, x4)
+O = subgrid(x5, I)

@@ -1,0 +1,3 @@
+x1 = ofcolor(I, FIVE)
+x2 = mapply(neighbors, x1)
+O = underfill(I, ONE, x2)

@@ -1,0 +1,8 @@
+x1 = objects(I, T, F, F)
+x2 = colorfilter(x1, ZERO)
+x3 = rbind(bordering, I)
+x4 = compose(flip, x3)
+x5 = sfilter(x2, x4)
+x6 = sfilter(x5, square)
+x7 = merge(x6)
+O = fill(I, TWO, x7)

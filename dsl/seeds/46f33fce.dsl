@@ -1,0 +1,5 @@
+x1 = shape(I)
+x2 = decrement(x1)
+x3 = crop(I, UNITY, x2)
+x4 = downscale(x3, TWO)
+O = upscale(x4, FOUR)

@@ -1,0 +1,5 @@
+x1 = objects(I, T, T, T)
+x2 = ofcolor(I, FIVE)
+x3 = rbind(adjacent, x2)
+x4 = extract(x1, x3)
+O = subgrid(x4, I)
