@@ -1,0 +1,6 @@
+x1 = objects(I, T, T, T)
+x2 = argmax(x1, size)
+x3 = argmin(x1, size)
+x4 = replace(I, FIVE, FOUR)
+x5 = fill(x4, ONE, x2)
+O = fill(x5, TWO, x3)
