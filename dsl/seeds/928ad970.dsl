@@ -1,0 +1,7 @@
+x1 = ofcolor(I, FIVE)
+x2 = inbox(x1)
+x3 = palette(I)
+x4 = remove(ZERO, x3)
+x5 = remove(FIVE, x4)
+x6 = first(x5)
+O = fill(I, x6, x2)
