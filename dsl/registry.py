@@ -18,7 +18,7 @@ import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codeit.dsl.types import ANY, TUPLE, DslType, as_parameter, type_named
+from codeit.dsl.types import ANY, CONTAINER, INTEGER, TUPLE, DslType, as_parameter, type_named
 
 _HERE = Path(__file__).resolve().parent
 PRIMITIVES_TSV = _HERE / "primitives.tsv"
@@ -78,11 +78,15 @@ class ConstantSpec:
     """Its static type."""
 
 
-# Signatures where arc-dsl's annotations are narrower than its use: its own solvers call
-# astuple on any two values (grids, sets, functions, pairs) to build a 2-tuple.
+# Signatures where arc-dsl's annotations disagree with what its functions do, found by running
+# its 400 solvers against the checker (a value outside its line's static type): astuple is
+# called on any two values (grids, sets, functions) to build a 2-tuple; numcolors returns the
+# number of colours, not a set; mapply on a tuple merges into a tuple.
 # name -> (parameter types, return type); None keeps the catalogued one.
 _SIGNATURE_OVERRIDES: dict[str, tuple[tuple[DslType, ...] | None, DslType | None]] = {
     "astuple": ((ANY, ANY), TUPLE),
+    "numcolors": (None, INTEGER),
+    "mapply": (None, CONTAINER),
 }
 
 

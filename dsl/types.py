@@ -129,6 +129,51 @@ def is_subtype(actual: DslType, required: DslType) -> bool:
     return actual.shapes & required.shapes == actual.shapes
 
 
+def shape_of_value(value: object) -> Shape:
+    """The runtime shape of a concrete value; an empty frozenset is every set shape at once."""
+    if isinstance(value, bool):
+        return Shape.BOOL
+    if isinstance(value, int):
+        return Shape.INT
+    if isinstance(value, tuple):
+        if len(value) == 2 and all(isinstance(e, int) for e in value):
+            return Shape.PAIR
+        if len(value) == 2 and isinstance(value[0], int) and shape_of_value(value[1]) == Shape.PAIR:
+            return Shape.CELL
+        if value and all(isinstance(r, tuple) for r in value) and len({len(r) for r in value}) == 1 \
+                and all(isinstance(x, int) for r in value for x in r):
+            return Shape.GRID
+        return Shape.OTHER_TUPLE
+    if isinstance(value, frozenset):
+        if not value:
+            return _SETS
+        element_shapes = Shape(0)
+        has_empty_set = False
+        for e in value:
+            if isinstance(e, frozenset) and not e:
+                has_empty_set = True  # an empty set fits any set-of-sets shape
+            else:
+                element_shapes |= shape_of_value(e)
+        if has_empty_set and not element_shapes:
+            return Shape.OBJECTS | Shape.INDICES_SET | Shape.OTHER_SET
+        if has_empty_set:
+            element_shapes |= Shape.OBJECT if element_shapes & Shape.OBJECT else Shape.INDICES
+        if element_shapes & ~(Shape.INT | Shape.BOOL) == 0:
+            return Shape.INT_SET
+        if element_shapes == Shape.PAIR:
+            return Shape.INDICES
+        if element_shapes == Shape.CELL:
+            return Shape.OBJECT
+        if element_shapes & ~Shape.OBJECT == 0:
+            return Shape.OBJECTS
+        if element_shapes & ~Shape.INDICES == 0:
+            return Shape.INDICES_SET
+        return Shape.OTHER_SET
+    if callable(value):
+        return Shape.FUNCTION
+    return _ALL
+
+
 def type_of_value(value: object) -> DslType:
     """The narrowest named static type of a concrete value (constants, bound arguments)."""
     if isinstance(value, bool):
