@@ -1,0 +1,5 @@
+x1 = mostcolor(I)
+x2 = shape(I)
+x3 = canvas(FIVE, x2)
+x4 = ofcolor(I, x1)
+O = fill(x3, x1, x4)
