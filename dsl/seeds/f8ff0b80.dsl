@@ -1,0 +1,6 @@
+x1 = objects(I, T, T, T)
+x2 = compose(invert, size)
+x3 = order(x1, x2)
+x4 = apply(color, x3)
+x5 = rbind(repeat, ONE)
+O = apply(x5, x4)
