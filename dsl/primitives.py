@@ -250,8 +250,17 @@ def _element_values(element, where: str) -> list:
         except TypeError:
             raise DSLTypeError(f"{where}: expected a grid or an object, got {describe(element)}") from None
     if t is frozenset:
-        return [v for v, _ in element]
+        return _cell_colors(element, where)
     raise DSLTypeError(f"{where}: expected a grid or an object, got {describe(element)}")
+
+
+def _cell_colors(obj: frozenset, where: str) -> list:
+    """The first component of every element, as arc-dsl's ``for v, _ in obj`` reads it. An
+    element that is not a 2-tuple is a kind error whichever element is met first."""
+    try:
+        return [v for v, _ in obj]
+    except (TypeError, ValueError):
+        raise DSLTypeError(f"{where}: an element of the object is not a cell") from None
 
 
 def _most_frequent(values: list, where: str, least: bool):
@@ -738,13 +747,15 @@ def colorcount(element, value):
     if type(element) is tuple:
         return sum(_tuple(row, "colorcount").count(value) for row in element)
     if type(element) is frozenset:
-        return sum(v == value for v, _ in element)
+        return sum(v == value for v in _cell_colors(element, "colorcount"))
     raise DSLTypeError(f"colorcount: expected a grid or an object, got {describe(element)}")
 
 
 def colorfilter(objs, value):
     _container(objs, "colorfilter")
-    return frozenset(obj for obj in objs if _canonical_first(obj, "colorfilter")[0] == value)
+    # Which malformed object fails first must not depend on set order: checked as apply is.
+    keep = _map_calls(lambda obj: (obj, _canonical_first(obj, "colorfilter")[0] == value), objs)
+    return frozenset(obj for obj, kept in keep if kept)
 
 
 def sizefilter(container, n):
@@ -756,7 +767,7 @@ def palette(element):
     if type(element) is tuple:
         return frozenset(_element_values(element, "palette"))
     if type(element) is frozenset:
-        return frozenset(v for v, _ in element)
+        return frozenset(_cell_colors(element, "palette"))
     raise DSLTypeError(f"palette: expected a grid or an object, got {describe(element)}")
 
 
