@@ -11,6 +11,7 @@ COMMANDS = {
     "exec": "exec",
     "seeds": "seeds",
     "import-solvers": "import_solvers",
+    "mutate": "mutate",
 }
 
 
