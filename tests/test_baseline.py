@@ -38,6 +38,7 @@ def test_baseline_solves_what_a_mutant_solves_and_resumes(tmp_path):
     texts = [json.loads(line)["program"] for line in lines]
     assert len(texts) == 16 == len(set(texts))
     assert set(first.solved) <= set(resumed.solved)
+    assert resumed.solved, "a rotation mutant should solve 3c9b0459"
     csv_rows = (tmp_path / "solved.csv").read_text().splitlines()
     assert csv_rows[0] == "mutants,tasks_solved,seconds" and csv_rows[-1].startswith("16,")
     # Every solved task has a selected candidate that really gets its tests right.
