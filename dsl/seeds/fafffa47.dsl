@@ -1,0 +1,8 @@
+x1 = tophalf(I)
+x2 = bottomhalf(I)
+x3 = ofcolor(x1, ZERO)
+x4 = ofcolor(x2, ZERO)
+x5 = intersection(x3, x4)
+x6 = shape(x1)
+x7 = canvas(ZERO, x6)
+O = fill(x7, TWO, x5)
