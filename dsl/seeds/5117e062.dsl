@@ -1,0 +1,7 @@
+x1 = objects(I, F, T, T)
+x2 = rbind(colorcount, EIGHT)
+x3 = matcher(x2, ONE)
+x4 = extract(x1, x3)
+x5 = subgrid(x4, I)
+x6 = mostcolor(x4)
+O = replace(x5, EIGHT, x6)

@@ -1,0 +1,7 @@
+x1 = ofcolor(I, THREE)
+x2 = height(x1)
+x3 = equality(x2, ONE)
+x4 = branch(x3, ZERO_BY_TWO, TWO_BY_ZERO)
+x5 = ofcolor(I, TWO)
+x6 = toobject(x5, I)
+O = move(I, x6, x4)

@@ -1,0 +1,5 @@
+x1 = objects(I, T, F, T)
+x2 = mapply(outbox, x1)
+x3 = fill(I, THREE, x2)
+x4 = mapply(delta, x1)
+O = fill(x3, FOUR, x4)

@@ -1,0 +1,7 @@
+x1 = objects(I, T, F, T)
+x2 = height(I)
+x3 = decrement(x2)
+x4 = lbind(astuple, x3)
+x5 = chain(x4, last, center)
+x6 = apply(x5, x1)
+O = fill(I, FOUR, x6)

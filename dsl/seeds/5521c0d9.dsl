@@ -1,0 +1,7 @@
+x1 = objects(I, T, F, T)
+x2 = chain(toivec, invert, height)
+x3 = fork(shift, identity, x2)
+x4 = mapply(x3, x1)
+x5 = merge(x1)
+x6 = cover(I, x5)
+O = paint(x6, x4)
