@@ -15,22 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from codeit.buffer.store import Experience
 from codeit.grids import GridBatch, exact_match, grid_hashes, group_hashes, pack
 from codeit.tasks import Task
 
 STATUS_OK = 0
-
-
-@dataclass(frozen=True)
-class Experience:
-    """A relabeled task: ``program`` maps each of ``inputs`` to the matching ``outputs``."""
-
-    task_id: str
-    program: str
-    inputs: tuple[np.ndarray, ...]
-    outputs: tuple[np.ndarray, ...]
-    demo_accuracy: float
-    output_hash: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +39,9 @@ class Relabeling:
     """What one task's batch of programs yields."""
 
     experiences: list[Experience]
+    """One per valid program with new outputs; priority = demo accuracy."""
+    hashes: list[int]
+    """The output hash of each experience (what deduplication compares)."""
     candidates: list[Candidate]
     valid: np.ndarray  # bool [P]: ran OK on every demo input
     demo_accuracy: np.ndarray  # float32 [P]
@@ -73,6 +65,8 @@ def relabel(
     *,
     seen_hashes: set[int] | None = None,
     with_experiences: bool = True,
+    origin: str = "policy",
+    iteration: int = 0,
 ) -> Relabeling:
     """Relabel one task's programs from their runs on all of the task's inputs (demos, then tests).
 
@@ -96,7 +90,11 @@ def relabel(
     demo_accuracy = correct[:, :n_demo].mean(axis=1).astype(np.float32)
 
     lengths = [program_length(p) for p in programs]
-    experiences = _experiences(task, programs, outputs, valid, demo_accuracy, lengths, seen_hashes) if with_experiences else []
+    experiences, hashes = [], []
+    if with_experiences:
+        experiences, hashes = _experiences(
+            task, programs, outputs, valid, demo_accuracy, lengths, seen_hashes, origin, iteration
+        )
 
     candidates = []
     has_answers = all(pair.output is not None for pair in task.test)
@@ -115,10 +113,10 @@ def relabel(
                 test_outputs=test_outputs,
             )
         )
-    return Relabeling(experiences, candidates, valid, demo_accuracy)
+    return Relabeling(experiences, hashes, candidates, valid, demo_accuracy)
 
 
-def _experiences(task, programs, outputs, valid, demo_accuracy, lengths, seen_hashes) -> list[Experience]:
+def _experiences(task, programs, outputs, valid, demo_accuracy, lengths, seen_hashes, origin, iteration):
     """One experience per valid program, deduplicated by the hash of its demo outputs."""
     n_demo = len(task.train)
     n_inputs = n_demo + len(task.test)
@@ -128,7 +126,7 @@ def _experiences(task, programs, outputs, valid, demo_accuracy, lengths, seen_ha
     per_program = group_hashes(hashes, np.arange(0, n_prog * n_demo + 1, n_demo))
 
     seen = seen_hashes if seen_hashes is not None else set()
-    experiences = []
+    experiences, kept_hashes = [], []
     for p in sorted(np.flatnonzero(valid), key=lambda p: (lengths[p], p)):
         h = int(per_program[p])
         if h in seen:
@@ -138,11 +136,14 @@ def _experiences(task, programs, outputs, valid, demo_accuracy, lengths, seen_ha
         experiences.append(
             Experience(
                 task_id=task.id,
+                origin=origin,
                 program=programs[p],
                 inputs=tuple(pair.input for pair in task.train),
                 outputs=tuple(outputs.grid(base + k).copy() for k in range(n_demo)),
                 demo_accuracy=float(demo_accuracy[p]),
-                output_hash=h,
+                priority=float(demo_accuracy[p]),
+                iteration=iteration,
             )
         )
-    return experiences
+        kept_hashes.append(h)
+    return experiences, kept_hashes

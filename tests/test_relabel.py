@@ -44,7 +44,8 @@ def test_priorities_are_demo_accuracy_and_outputs_are_realized():
     assert r.demo_accuracy.tolist() == [1.0, 0.0, 0.0]
     by_program = {e.program: e for e in r.experiences}
     assert set(by_program) == {MIRROR, IDENTITY}
-    assert by_program[MIRROR].demo_accuracy == 1.0
+    assert by_program[MIRROR].demo_accuracy == 1.0 == by_program[MIRROR].priority
+    assert by_program[IDENTITY].priority == 0.0 and by_program[IDENTITY].origin == "policy"
     assert [o.tolist() for o in by_program[IDENTITY].outputs] == [[[1, 0]], [[2, 0]]]
     assert [c.program for c in r.candidates] == [MIRROR]
     assert r.candidates[0].test_correct
