@@ -1,0 +1,1 @@
+O = dmirror(I)

@@ -1,0 +1,8 @@
+x1 = ofcolor(I, TWO)
+x2 = ofcolor(I, THREE)
+x3 = ulcorner(x2)
+x4 = add(x3, UNITY)
+x5 = ulcorner(x1)
+x6 = subtract(x4, x5)
+x7 = toobject(x1, I)
+O = move(I, x7, x6)

@@ -1,0 +1,6 @@
+x1 = objects(I, T, T, T)
+x2 = valmax(x1, size)
+x3 = sizefilter(x1, x2)
+x4 = order(x3, leftmost)
+x5 = apply(color, x4)
+O = repeat(x5, x2)
