@@ -1,0 +1,6 @@
+x1 = objects(I, T, F, F)
+x2 = colorfilter(x1, ZERO)
+x3 = rbind(bordering, I)
+x4 = compose(flip, x3)
+x5 = mfilter(x2, x4)
+O = fill(I, ONE, x5)

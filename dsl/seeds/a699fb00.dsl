@@ -1,0 +1,5 @@
+x1 = ofcolor(I, ONE)
+x2 = shift(x1, ZERO_BY_TWO)
+x3 = intersection(x1, x2)
+x4 = shift(x3, LEFT)
+O = fill(I, TWO, x4)
