@@ -1,0 +1,237 @@
+"""Policies: the language models that turn a task encoding into program text.
+
+Three kinds, all saved and loaded in the standard transformers format (``save_pretrained`` /
+``from_pretrained``, one folder holding the weights, ``config.json`` and ``tokenizer.json``):
+
+- the embedded default: a small decoder-only Llama over the DSL tokenizer, made from a
+  ``PolicyConfig`` (``create_policy``), small enough that CPU training and sampling take minutes;
+- any causal LM from a local folder or hub id (``load_policy``), with its own tokenizer;
+- T5-style encoder-decoder models (CodeT5+) from a folder or hub id (``load_policy``), or a tiny one
+  made here (``PolicyConfig(arch="t5")``).
+
+How a prompt and a program become token ids is decided here, once, for both sampling and
+training (``Policy.prompt_ids``, ``Policy.training_ids``): with the DSL tokenizer a decoder-only
+sequence is ``<bos> TASK <sep> PROGRAM <eos>``; an encoder-decoder reads ``TASK <eos>`` and writes
+``PROGRAM <eos>``. A foreign tokenizer adds its own special tokens.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codeit.policy import tokenizer as dsl_tok
+
+POLICY_FILE = "codeit_policy.json"
+"""Written beside the weights: how this policy's prompts are encoded."""
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Architecture of a policy made from scratch (``create_policy``)."""
+
+    arch: str = "llama"
+    """``llama`` (decoder-only, served by vLLM too) or ``t5`` (encoder-decoder, transformers only)."""
+    hidden_size: int = 256
+    """Width of the residual stream (T5: d_model)."""
+    num_layers: int = 4
+    """Transformer blocks (T5: in the encoder and in the decoder, each)."""
+    num_heads: int = 4
+    """Attention heads; hidden_size / num_heads is the head size (64 suits vLLM's CPU kernels)."""
+    num_kv_heads: int | None = None
+    """Key/value heads for grouped-query attention (Llama); None means num_heads."""
+    intermediate_size: int = 768
+    """Width of the MLP (T5: d_ff)."""
+    max_positions: int = 4096
+    """Longest prompt plus program the model is made for (Llama rotary positions)."""
+    tie_embeddings: bool = True
+    """Share the input embedding and the output projection (fewer parameters for a small model)."""
+    encode_format: str = "compact"
+    """The task encoding the policy reads (``codeit.policy.encode.FORMATS``)."""
+    seed: int = 0
+    """Seed of the weight initialisation."""
+
+    def __post_init__(self) -> None:
+        if self.arch not in ("llama", "t5"):
+            raise ValueError(f"PolicyConfig.arch must be 'llama' or 't5', got {self.arch!r}")
+        if self.hidden_size % self.num_heads:
+            raise ValueError(f"PolicyConfig: hidden_size {self.hidden_size} is not a multiple of num_heads {self.num_heads}")
+
+
+@dataclass
+class Policy:
+    """A loaded model with its tokenizer and prompt convention."""
+
+    model: Any
+    """The transformers model (``LlamaForCausalLM``, ``T5ForConditionalGeneration``, ...), in eval mode."""
+    tokenizer: Any
+    """Its transformers tokenizer."""
+    path: str | None = None
+    """The folder or hub id it was loaded from or last saved to."""
+    encode_format: str = "compact"
+    """The task encoding it reads."""
+    dsl_vocab: bool = field(init=False)
+    """Whether the tokenizer is the DSL tokenizer (programs then decode exactly)."""
+
+    def __post_init__(self) -> None:
+        self.dsl_vocab = dsl_tok.is_dsl_tokenizer(self.tokenizer)
+
+    @property
+    def is_encoder_decoder(self) -> bool:
+        return bool(getattr(self.model.config, "is_encoder_decoder", False))
+
+    @property
+    def eos_id(self) -> int:
+        return int(self.tokenizer.eos_token_id)
+
+    @property
+    def pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return int(pad if pad is not None else self.tokenizer.eos_token_id)
+
+    @property
+    def max_positions(self) -> int | None:
+        config = self.model.config
+        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+
+    def _text_ids(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def prompt_ids(self, text: str) -> list[int]:
+        """Token ids of the prompt for a task encoding ``text``."""
+        tok = self.tokenizer
+        if not self.dsl_vocab:
+            ids = list(tok(text).input_ids)
+            if not self.is_encoder_decoder:
+                sep = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
+                if sep is not None:
+                    ids.append(int(sep))
+            return ids
+        ids = self._text_ids(text)
+        if self.is_encoder_decoder:
+            return ids + [self.eos_id]
+        return [int(tok.bos_token_id)] + ids + [int(tok.sep_token_id)]
+
+    def program_ids(self, program: str) -> list[int]:
+        """Token ids the model writes for ``program`` (ending with eos)."""
+        return self._text_ids(program) + [self.eos_id]
+
+    def training_ids(self, prompt_text: str, program: str) -> dict[str, list[int]]:
+        """One training example: ``input_ids`` and ``labels`` (-100 where no loss is taken).
+
+        Decoder-only: the prompt and program in one sequence, loss on the program only.
+        Encoder-decoder: the prompt as ``input_ids``, the program as ``labels``.
+        """
+        prompt = self.prompt_ids(prompt_text)
+        target = self.program_ids(program)
+        if self.is_encoder_decoder:
+            return {"input_ids": prompt, "labels": target}
+        return {"input_ids": prompt + target, "labels": [-100] * len(prompt) + target}
+
+    def decode_program(self, ids) -> str:
+        """Program text from generated ids (up to the first eos; special tokens dropped)."""
+        ids = [int(i) for i in ids]
+        if self.eos_id in ids:
+            ids = ids[: ids.index(self.eos_id)]
+        return self.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+    def save(self, path: str | Path) -> Path:
+        """Save weights, config, tokenizer and the prompt convention into the folder ``path``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(str(path), safe_serialization=True)
+        self.tokenizer.save_pretrained(str(path))
+        (path / POLICY_FILE).write_text(json.dumps({"encode_format": self.encode_format}, indent=1) + "\n")
+        self.path = str(path)
+        return path
+
+
+def _generation_defaults(model, tokenizer) -> None:
+    """Point the model's config and generation config at the tokenizer's special tokens."""
+    for cfg in (model.config, model.generation_config):
+        cfg.pad_token_id = tokenizer.pad_token_id
+        cfg.eos_token_id = tokenizer.eos_token_id
+        cfg.bos_token_id = tokenizer.bos_token_id
+    if model.config.is_encoder_decoder:
+        model.config.decoder_start_token_id = tokenizer.pad_token_id
+        model.generation_config.decoder_start_token_id = tokenizer.pad_token_id
+
+
+def create_policy(config: PolicyConfig = PolicyConfig(), tokenizer=None) -> Policy:
+    """A freshly initialised policy over the DSL tokenizer (or ``tokenizer``)."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+
+    tok = tokenizer if tokenizer is not None else dsl_tok.fast_tokenizer(model_max_length=config.max_positions)
+    vocab_size = len(tok)
+    torch.manual_seed(config.seed)
+    if config.arch == "llama":
+        model_config = LlamaConfig(
+            vocab_size=vocab_size, hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,
+            num_hidden_layers=config.num_layers, num_attention_heads=config.num_heads,
+            num_key_value_heads=config.num_kv_heads or config.num_heads,
+            max_position_embeddings=config.max_positions, tie_word_embeddings=config.tie_embeddings,
+            pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+        )
+        model = LlamaForCausalLM(model_config)
+    else:
+        model_config = T5Config(
+            vocab_size=vocab_size, d_model=config.hidden_size, d_kv=config.hidden_size // config.num_heads,
+            d_ff=config.intermediate_size, num_layers=config.num_layers, num_decoder_layers=config.num_layers,
+            num_heads=config.num_heads, tie_word_embeddings=config.tie_embeddings,
+            pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+            decoder_start_token_id=tok.pad_token_id,
+        )
+        model = T5ForConditionalGeneration(model_config)
+    model.generation_config = GenerationConfig.from_model_config(model.config)
+    _generation_defaults(model, tok)
+    model.eval()
+    return Policy(model, tok, None, config.encode_format)
+
+
+def load_policy(path: str | Path, *, local_files_only: bool | None = None, dtype=None) -> Policy:
+    """Load a policy from a folder saved by ``Policy.save`` / ``save_pretrained``, or a hub id.
+
+    ``local_files_only`` defaults to True for an existing folder and False for a hub id.
+    Decoder-only and encoder-decoder models are told apart by their config.
+    """
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    where = str(path)
+    is_folder = Path(where).is_dir()
+    if local_files_only is None:
+        local_files_only = is_folder
+    if not is_folder and Path(where).exists():
+        raise ValueError(f"load_policy: {where} is a file, not a model folder")
+    try:
+        config = AutoConfig.from_pretrained(where, local_files_only=local_files_only)
+    except OSError as e:
+        raise FileNotFoundError(f"load_policy: no model config at {where}: {e}") from None
+    auto = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
+    kwargs = {"local_files_only": local_files_only}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    model = auto.from_pretrained(where, **kwargs)
+    tokenizer = dsl_tok.load_tokenizer(where, local_files_only=local_files_only)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not config.is_encoder_decoder:
+        tokenizer.padding_side = "left"
+    encode_format = "compact"
+    policy_file = Path(where) / POLICY_FILE
+    if is_folder and policy_file.exists():
+        encode_format = json.loads(policy_file.read_text()).get("encode_format", "compact")
+    elif not dsl_tok.is_dsl_tokenizer(tokenizer):
+        encode_format = "codeit"  # a foreign checkpoint (CodeT5+ say) is assumed to be CodeIt's
+    model.eval()
+    return Policy(model, tokenizer, where, encode_format)
+
+
+def describe(policy: Policy) -> dict[str, Any]:
+    """A small summary for logs: architecture, parameter count, vocabulary size."""
+    n_params = sum(p.numel() for p in policy.model.parameters())
+    return {"arch": type(policy.model).__name__, "parameters": n_params, "vocab": len(policy.tokenizer),
+            "encoder_decoder": policy.is_encoder_decoder, "encode_format": policy.encode_format,
+            "path": policy.path}
