@@ -73,15 +73,22 @@ class SearchSet:
         self.grids = [pair.input for task in tasks for pair in task.pairs]
         self.starts = np.cumsum([0] + [len(t.pairs) for t in tasks])
 
-    def score(self, programs: list, texts: list[str], executor: Executor, board: Scoreboard) -> None:
+    def score(self, programs: list, texts: list[str], executor: Executor, board: Scoreboard,
+              chunk: int = 64) -> list[Candidate]:
+        """Run ``programs`` on every search input (``chunk`` programs per call) and add their candidates."""
         n_grids = len(self.grids)
-        result = executor.run(programs, self.grids, cross_jobs(len(programs), np.arange(n_grids)))
-        for k, task in enumerate(self.tasks):
-            a, b = int(self.starts[k]), int(self.starts[k + 1])
-            index = (np.arange(len(programs))[:, None] * n_grids + np.arange(a, b)[None, :]).reshape(-1)
-            outputs = GridBatch(result.outputs.data[index], result.outputs.shapes[index])
-            r = relabel(task, texts, result.status[index], outputs, with_experiences=False)
-            board.add(r.candidates)
+        found: list[Candidate] = []
+        for c0 in range(0, len(programs), chunk):
+            part, part_texts = programs[c0 : c0 + chunk], texts[c0 : c0 + chunk]
+            result = executor.run(part, self.grids, cross_jobs(len(part), np.arange(n_grids)))
+            for k, task in enumerate(self.tasks):
+                a, b = int(self.starts[k]), int(self.starts[k + 1])
+                index = (np.arange(len(part))[:, None] * n_grids + np.arange(a, b)[None, :]).reshape(-1)
+                outputs = GridBatch(result.outputs.data[index], result.outputs.shapes[index])
+                r = relabel(task, part_texts, result.status[index], outputs, with_experiences=False)
+                found.extend(r.candidates)
+        board.add(found)
+        return found
 
 
 def run_baseline(

@@ -1,0 +1,425 @@
+"""The driver of a self-improvement run: meta-iterations of sample -> run -> relabel -> store -> learn.
+
+A run lives in one folder: ``config.yaml``, ``experience.db`` (the durable record: experiences,
+candidate solutions, run state), ``checkpoints/`` (one policy per meta-iteration) and the reports
+of :mod:`codeit.loop.report`. Everything the driver has done is in the store before it is counted,
+and progress inside an iteration is recorded after every batch of tasks, so ``codeit run`` in the
+same folder continues where a clean stop or a SIGKILL left it.
+
+Order of work: the initial buffer (seed programs on their training tasks, and their mutations), a
+warm-up learning stage on it, then per meta-iteration: sample programs for every search task with
+the current policy, run and relabel them, score candidates (policy-only and cumulative), learn.
+In ``overlapped`` mode the learner trains on iteration k while the driver samples iteration k+1
+with the policy it has, swapping in the new weights as soon as they arrive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from codeit.buffer.store import Experience, ExperienceStore, Solution
+from codeit.evaluate import Scoreboard
+from codeit.executor import Limits, make_executor
+from codeit.grids import GridBatch, grid_hashes, group_hashes, pack
+from codeit.loop import report
+from codeit.loop.config import RunConfig, load_config, save_config
+from codeit.loop.learner import LearnerProcess
+from codeit.loop.prompts import prompt_text
+from codeit.loop.search import StepStats, search_step
+from codeit.relabel import Candidate, program_length
+from codeit.tasks import Task, load_tasks
+
+TASKS_PER_STEP = 8
+
+
+def resolve_device(name: str) -> str:
+    if name != "auto":
+        return name
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass
+class StageClock:
+    """Wall seconds per stage, over the whole run (resumed runs continue the sums)."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, stage: str, dt: float) -> None:
+        self.seconds[stage] += dt
+
+    def shares(self) -> dict[str, float]:
+        total = sum(self.seconds.values()) or 1.0
+        return {k: v / total for k, v in self.seconds.items()}
+
+
+class Run:
+    """One run folder."""
+
+    def __init__(self, run_dir: str | Path, config: RunConfig | None = None, *, log: Callable[[str], None] = print):
+        self.dir = Path(run_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        config_path = self.dir / "config.yaml"
+        if config_path.exists():
+            stored = load_config(config_path)
+            if config is not None and config != stored:
+                raise ValueError(
+                    f"{self.dir} already holds a run with a different configuration ({config_path}); "
+                    "resume it without a config, or choose a new run folder"
+                )
+            config = stored
+        elif config is None:
+            raise ValueError(f"{self.dir} holds no run yet: give a configuration")
+        else:
+            save_config(config, config_path)
+        self.config = config
+        self.store = ExperienceStore(self.dir / "experience.db")
+        self.checkpoints = self.dir / "checkpoints"
+        self.checkpoints.mkdir(exist_ok=True)
+        self.device = resolve_device(config.policy.device)
+        ex = config.execution
+        self.executor = make_executor("auto", Limits(ex.time_limit, ex.max_steps, ex.max_value_size), ex.threads)
+        self.clock = StageClock(defaultdict(float, self.store.get_state("stage_seconds", {})))
+        search = load_tasks(config.search_set).tasks
+        if config.max_search_tasks:
+            search = search[: config.max_search_tasks]
+        self.search_tasks = search
+        self.tasks_by_id = {t.id: t for t in search}
+        self.rng = np.random.default_rng(config.seed)
+        self._seen: dict[str, set[int]] | None = None
+
+    # -- persistent state -------------------------------------------------------------------------
+
+    def state(self, key: str, default=None):
+        return self.store.get_state(key, default)
+
+    def set_state(self, key: str, value) -> None:
+        self.store.set_state(key, value)
+
+    def _save_clock(self) -> None:
+        self.set_state("stage_seconds", dict(self.clock.seconds))
+
+    # -- the initial buffer -----------------------------------------------------------------------
+
+    def build_initial_buffer(self) -> None:
+        """Seed programs on their own training tasks, and ``initial_mutants`` of their mutants."""
+        if self.state("initial_buffer_done"):
+            return
+        from codeit.mutate import grow_mutants
+        from codeit.relabel import relabel
+        from codeit.seeds import load_seeds
+        from codeit.executor import cross_jobs
+
+        started = time.perf_counter()
+        training = {t.id: t for t in load_tasks("arc1/training")}
+        seeds = [s for s in load_seeds() if s.task_id in training]
+        seed_rows = [
+            Experience(
+                task_id=s.task_id,
+                origin="seed",
+                program=s.text if s.text.endswith("\n") else s.text + "\n",
+                inputs=[p.input for p in training[s.task_id].train],
+                outputs=[p.output for p in training[s.task_id].train],
+                demo_accuracy=1.0,
+                priority=1.0,
+                iteration=0,
+            )
+            for s in seeds
+        ]
+        self.store.add_experiences(seed_rows)
+        n_mutants = self.config.initial_mutants
+        if n_mutants and seeds:
+            bar = tqdm(total=n_mutants, desc="initial mutants", unit="mutant")
+
+            def progress(done: int, total: int) -> None:
+                bar.n = done
+                bar.refresh()
+
+            mutants, stats = grow_mutants(seeds, training, n_mutants, self.executor, self.rng, progress=progress)
+            bar.close()
+            rows = []
+            for m in mutants:
+                task = training[m.task_id]
+                result = self.executor.run([m.program], [p.input for p in task.pairs], cross_jobs(1, range(len(task.pairs))))
+                r = relabel(task, [m.text], result.status, result.outputs, origin="mutation", iteration=0)
+                rows.extend(r.experiences)
+            self.store.add_experiences(rows)
+            self.log(f"initial buffer: {len(seed_rows)} seeds, {len(rows)} mutants "
+                     f"({stats.generated} drawn, {stats.kept} kept)")
+        self.clock.add("initial_buffer", time.perf_counter() - started)
+        self._save_clock()
+        self.set_state("initial_buffer_done", True)
+
+    # -- the policy -------------------------------------------------------------------------------
+
+    def checkpoint(self, iteration: int) -> Path:
+        """The policy trained at the end of meta-iteration ``iteration`` (0: the warm-up)."""
+        return self.checkpoints / (f"iter_{iteration:03d}" if iteration else "warmup")
+
+    def initial_policy(self) -> Path:
+        """The policy before any training: the default policy, or the given model."""
+        path = self.checkpoints / "initial"
+        if path.exists():
+            return path
+        from codeit.policy.model import create_policy, load_policy
+
+        spec = self.config.policy
+        if spec.model == "default":
+            policy = create_policy(dataclasses.replace(spec.architecture, seed=self.config.seed))
+        else:
+            policy = load_policy(spec.model)
+            if self.config.ablation.random_init:
+                policy.model.init_weights()
+        tmp = Path(str(path) + ".tmp")
+        policy.save(tmp)
+        tmp.rename(path)
+        return path
+
+    # -- one meta-iteration's sampling ------------------------------------------------------------
+
+    def sample_iteration(self, iteration: int, sampler, learner: LearnerProcess | None) -> dict:
+        """Sample, run, relabel and score every search task; resumable after every step of tasks."""
+        config = self.config
+        progress_key = f"iteration_{iteration}_progress"
+        progress = self.state(progress_key, {"tasks_done": 0, "stats": {}, "sample_seconds": 0.0})
+        stats = StepStats(**progress["stats"]) if progress["stats"] else StepStats()
+        done = progress["tasks_done"]
+        if self._seen is None:
+            self._seen = self._seen_hashes()
+        seen_hashes = self._seen
+        policy_only = Scoreboard()
+        policy_only.add(self._candidates(iteration=iteration))
+        bar = tqdm(total=len(self.search_tasks), initial=done, desc=f"iteration {iteration}: sampling", unit="task")
+        sample_seconds = progress["sample_seconds"]
+        for start in range(done, len(self.search_tasks), TASKS_PER_STEP):
+            if learner is not None and learner.ready():
+                self._adopt_checkpoint(learner, sampler)
+            tasks = self.search_tasks[start : start + TASKS_PER_STEP]
+            t0 = time.perf_counter()
+            prompts = [prompt_text(sampler.policy, t, config) for t in tasks]
+            samples = sampler.sample_texts(prompts)
+            dt = time.perf_counter() - t0
+            sample_seconds += dt
+            self.clock.add("sample", dt)
+            step = search_step(tasks, samples, self.executor, origin="policy", iteration=iteration,
+                               seen_hashes=seen_hashes, relabel_experiences=True)
+            self.clock.add("execute", step.stats.execute_seconds)
+            self.clock.add("relabel", step.stats.relabel_seconds)
+            t0 = time.perf_counter()
+            experiences = step.experiences
+            if not config.ablation.relabel:
+                experiences = [e for e in experiences if e.demo_accuracy == 1.0]
+            self.store.add_experiences(experiences)
+            self.store.add_solutions([self._solution(c, iteration) for c in step.candidates])
+            policy_only.add(step.candidates)
+            stats.add(step.stats)
+            done = start + len(tasks)
+            self.set_state(progress_key, {"tasks_done": done, "stats": dataclasses.asdict(stats),
+                                          "sample_seconds": sample_seconds})
+            self.clock.add("store", time.perf_counter() - t0)
+            self._save_clock()
+            bar.update(len(tasks))
+            bar.set_postfix(parsed=f"{stats.parse_rate:.0%}", solved=len(policy_only.solved()))
+        bar.close()
+        return {"stats": stats, "policy_only": policy_only.solved(), "sample_seconds": sample_seconds}
+
+    def _seen_hashes(self) -> dict[str, set[int]]:
+        """Output hashes of every policy experience stored, per task (relabeled tasks stay unique)."""
+        seen: dict[str, set[int]] = defaultdict(set)
+        rows = [e for e in self.store.iter_experiences() if e.origin == "policy"]
+        for e in rows:
+            batch = pack(e.outputs)
+            h = group_hashes(grid_hashes(batch), np.array([0, len(e.outputs)]))
+            seen[e.task_id].add(int(h[0]))
+        return seen
+
+    def _candidates(self, iteration: int | None = None) -> list[Candidate]:
+        """Stored candidate solutions (of one iteration, or all), re-scored against the answers."""
+        out = []
+        for s in self.store.solutions():
+            if iteration is not None and s.iteration != iteration:
+                continue
+            task = self.tasks_by_id.get(s.task_id)
+            if task is None:
+                continue
+            correct = len(s.test_outputs) == len(task.test) and all(
+                p.output is not None and np.array_equal(np.asarray(g), p.output) for g, p in zip(s.test_outputs, task.test)
+            )
+            outputs = tuple(np.asarray(g, dtype=np.uint8) if np.size(g) else None for g in s.test_outputs)
+            out.append(Candidate(s.task_id, s.program, s.demo_accuracy, bool(correct), program_length(s.program), outputs))
+        return out
+
+    def _adopt_checkpoint(self, learner: LearnerProcess, sampler) -> dict:
+        iteration, path, stats = learner.wait()
+        t0 = time.perf_counter()
+        sampler.load_weights(path)
+        self.clock.add("sampler_reload", time.perf_counter() - t0)
+        self.set_state("policy_path", path)
+        self.set_state(f"iteration_{iteration}_learn", stats)
+        self.log(f"learner: iteration {iteration} trained on {stats['examples']} examples, "
+                 f"loss {stats['mean_loss']:.3f} -> {stats['final_loss']:.3f} in {stats['wall_seconds']:.0f} s")
+        return stats
+
+    # -- the whole run ----------------------------------------------------------------------------
+
+    def run(self) -> dict:
+        from codeit.loop.sampling import make_sampler
+
+        config = self.config
+        run_started = time.perf_counter()
+        self.build_initial_buffer()
+        if config.ablation.mutation_only:
+            for iteration in range(int(self.state("iterations_done", 0)) + 1, config.meta_iterations + 1):
+                self._mutation_iteration(iteration)
+            return self.summary(time.perf_counter() - run_started)
+        learner = LearnerProcess(self.dir / "experience.db", config, self.device)
+        sampler = None
+        try:
+            if self.state("policy_path") is None:
+                # Warm-up: learn from the initial buffer before the first sampling.
+                t0 = time.perf_counter()
+                learner.request(0, self.initial_policy(), self.checkpoint(0))
+                _, path, stats = learner.wait()
+                self.clock.add("learn", time.perf_counter() - t0)
+                self.set_state("iteration_0_learn", stats)
+                self.set_state("policy_path", path)
+                self.log(f"warm-up: trained on {stats['examples']} examples, loss {stats['mean_loss']:.3f} -> "
+                         f"{stats['final_loss']:.3f} in {stats['wall_seconds']:.0f} s")
+            t0 = time.perf_counter()
+            sampler = make_sampler(config, Path(self.state("policy_path")), self.device)
+            self.clock.add("sampler_start", time.perf_counter() - t0)
+            for iteration in range(int(self.state("iterations_done", 0)) + 1, config.meta_iterations + 1):
+                self._meta_iteration(iteration, sampler, learner)
+            return self.summary(time.perf_counter() - run_started)
+        finally:
+            if sampler is not None:
+                sampler.close()
+            learner.close()
+            self._save_clock()
+
+    def _mutation_iteration(self, iteration: int) -> None:
+        """The mutation-only ablation: as many mutants as the policy would sample, scored the same way."""
+        from codeit.baseline import SearchSet
+        from codeit.mutate import grow_mutants
+        from codeit.seeds import load_seeds
+
+        training = {t.id: t for t in load_tasks("arc1/training")}
+        seeds = [s for s in load_seeds() if s.task_id in training]
+        n = self.config.sampling.samples_per_task * len(self.search_tasks)
+        t0 = time.perf_counter()
+        self.rng = np.random.default_rng([self.config.seed, iteration])
+        mutants, _ = grow_mutants(seeds, training, n, self.executor, self.rng)
+        self.clock.add("mutate", time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        policy_only = Scoreboard()
+        found = SearchSet(self.search_tasks).score([m.program for m in mutants], [m.text for m in mutants],
+                                                   self.executor, policy_only)
+        self.clock.add("execute", time.perf_counter() - t0)
+        self.store.add_solutions([self._solution(c, iteration) for c in found])
+        cumulative = Scoreboard()
+        cumulative.add(self._candidates())
+        stats = StepStats(sampled=len(mutants), parsed=len(mutants), valid=len(mutants))
+        self._record(iteration, stats, policy_only.solved(), cumulative, 0.0)
+
+    @staticmethod
+    def _solution(c: Candidate, iteration: int) -> Solution:
+        outputs = [g if g is not None else np.zeros((0, 0), np.uint8) for g in c.test_outputs]
+        return Solution(c.task_id, c.program, outputs, c.demo_accuracy, iteration)
+
+    def _meta_iteration(self, iteration: int, sampler, learner: LearnerProcess) -> None:
+        config = self.config
+        overlapped = config.mode == "overlapped"
+        result = self.sample_iteration(iteration, sampler, learner if overlapped else None)
+        cumulative = Scoreboard()
+        cumulative.add(self._candidates())
+        # Learn: sync waits for the new policy; overlapped leaves it training while the next
+        # iteration samples (one request in flight at most).
+        t0 = time.perf_counter()
+        if learner.pending is not None:
+            self._adopt_checkpoint(learner, sampler)
+        learner.request(iteration, Path(self.state("policy_path")), self.checkpoint(iteration))
+        if not overlapped:
+            self._adopt_checkpoint(learner, sampler)
+        self.clock.add("learn", time.perf_counter() - t0)
+        self._record(iteration, result["stats"], result["policy_only"], cumulative, result["sample_seconds"])
+
+    def _record(self, iteration: int, stats: StepStats, policy_only: list[str], cumulative: Scoreboard,
+                sample_seconds: float) -> None:
+        previous = report.read_metrics(self.dir)
+        sampled_total = (previous[-1]["programs_sampled_total"] if previous else 0) + stats.sampled
+        learn_stats = self.state(f"iteration_{iteration}_learn", {})
+        record = {
+            "iteration": iteration,
+            "programs_sampled": stats.sampled,
+            "programs_sampled_total": sampled_total,
+            "parse_rate": round(stats.parse_rate, 4),
+            "valid_rate": round(stats.valid / stats.sampled, 4) if stats.sampled else 0.0,
+            "mean_demo_accuracy": round(stats.mean_demo_accuracy, 4),
+            "new_experiences": stats.experiences,
+            "runs": stats.runs,
+            "solved_policy": len(policy_only),
+            "solved_cumulative": len(cumulative.solved()),
+            "solved_cumulative_ids": cumulative.solved(),
+            "samples_per_second": round(stats.sampled / sample_seconds, 2) if sample_seconds else 0.0,
+            "runs_per_second": round(stats.runs / stats.execute_seconds, 1) if stats.execute_seconds else 0.0,
+            "learn": {k: learn_stats.get(k) for k in ("examples", "steps", "mean_loss", "final_loss", "wall_seconds")},
+            "stage_share": {k: round(v, 3) for k, v in self.clock.shares().items()},
+        }
+        report.append_metrics(self.dir, record)
+        self.write_reports(cumulative)
+        self.set_state("iterations_done", iteration)
+        self.log(
+            f"iteration {iteration}: {stats.sampled} programs, {stats.parse_rate:.0%} parse, "
+            f"mean demo accuracy {stats.mean_demo_accuracy:.3f}, solved {len(policy_only)} policy-only, "
+            f"{len(cumulative.solved())} cumulative"
+        )
+
+    def write_reports(self, cumulative: Scoreboard) -> None:
+        selected = {t.id: cumulative.selected(t.id) for t in self.search_tasks if cumulative.selected(t.id)}
+        report.write_solutions(self.dir, selected)
+        report.write_html(self.dir, self.search_tasks, selected, f"codeit run: {self.dir.name}")
+        report.plot_learning_curve(self.dir, report.read_metrics(self.dir))
+
+    def summary(self, wall_seconds: float) -> dict:
+        metrics = report.read_metrics(self.dir)
+        last = metrics[-1] if metrics else {}
+        sample_seconds = self.clock.seconds.get("sample", 0.0)
+        sampled = last.get("programs_sampled_total", 0)
+        return {
+            "run_dir": str(self.dir),
+            "iterations": len(metrics),
+            "tasks": len(self.search_tasks),
+            "solved_cumulative": last.get("solved_cumulative", 0),
+            "solved_ids": last.get("solved_cumulative_ids", []),
+            "programs_sampled": sampled,
+            "programs_sampled_per_second": sampled / sample_seconds if sample_seconds else 0.0,
+            "stage_seconds": dict(self.clock.seconds),
+            "stage_share": self.clock.shares(),
+            "wall_seconds": wall_seconds,
+        }
+
+
+def format_summary(summary: dict) -> str:
+    lines = [
+        f"run folder: {summary['run_dir']}",
+        f"meta-iterations: {summary['iterations']}",
+        f"tasks solved (cumulative): {summary['solved_cumulative']} / {summary['tasks']}"
+        + (f"  [{' '.join(summary['solved_ids'])}]" if summary["solved_ids"] else ""),
+        f"programs sampled: {summary['programs_sampled']} "
+        f"({summary['programs_sampled_per_second']:.1f} per second of sampling)",
+        "where the time went:",
+    ]
+    for stage, seconds in sorted(summary["stage_seconds"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {stage:16s} {seconds:8.1f} s  {summary['stage_share'][stage]:6.1%}")
+    return "\n".join(lines)
