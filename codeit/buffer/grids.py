@@ -4,15 +4,19 @@ Layout (all unsigned bytes): ``n`` (number of grids, < 256), then ``n`` pairs ``
 the cells of every grid in row-major order, one byte each. ARC grids are at most 30x30 with
 colors 0..9, so a byte holds every dimension and every cell; a typical 10x10 grid takes 102
 bytes instead of ~300 for its JSON. Encoding and decoding are plain ``bytes`` operations, which
-CPython runs in C, so a store append is bounded by SQLite rather than by this codec.
+The codec runs in C++ (``codeit._sumtree.encode_grids`` / ``decode_grids``) for grids given as
+tuples or lists of rows; the Python code below is the fallback for numpy arrays and other
+sequences, and the reference for the layout.
 """
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Sequence
 
 import numpy as np
+
+from codeit._sumtree import decode_grids as _decode_native
+from codeit._sumtree import encode_grids as _encode_native
 
 Grid = tuple[tuple[int, ...], ...]
 
@@ -22,6 +26,18 @@ _MAX_SIDE = 255
 
 def encode_grids(grids: Sequence) -> bytes:
     """Encode grids (tuples/lists of rows, or 2-D integer numpy arrays) into one blob."""
+    try:
+        return _encode_native(grids)
+    except TypeError:
+        return _encode_python(grids)  # numpy arrays, other sequences; a real type error re-raises there
+
+
+def decode_grids(blob: bytes) -> tuple[Grid, ...]:
+    """Decode a blob from :func:`encode_grids` into DSL grids (tuples of tuples of ints)."""
+    return _decode_native(bytes(blob))
+
+
+def _encode_python(grids: Sequence) -> bytes:
     n = len(grids)
     if n > _MAX_GRIDS:
         raise ValueError(f"encode_grids: {n} grids exceed the limit of {_MAX_GRIDS} per blob")
@@ -32,17 +48,18 @@ def encode_grids(grids: Sequence) -> bytes:
             if grid.ndim != 2:
                 raise ValueError(f"encode_grids: grid {k} has {grid.ndim} dimensions, expected 2")
             h, w = grid.shape
-            if grid.size and (grid.min() < 0 or grid.max() > 255):
+            if grid.dtype != np.uint8 and grid.size and (grid.min() < 0 or grid.max() > 255):
                 raise ValueError(f"encode_grids: grid {k} has a cell outside 0..255")
-            cells = grid.astype(np.uint8, copy=False).tobytes()
+            cells = np.ascontiguousarray(grid, dtype=np.uint8).tobytes()
         else:
             h = len(grid)
             w = len(grid[0]) if h else 0
             try:
-                cells = bytes(chain.from_iterable(grid))
+                # bytes() of a whole row is one C call; rows of ints are the DSL's grids.
+                cells = b"".join(map(bytes, grid))
             except (TypeError, ValueError) as err:
                 raise ValueError(f"encode_grids: grid {k} is not rows of integers in 0..255 ({err})") from None
-            if len(cells) != h * w:
+            if len(cells) != h * w or (h > 1 and len(set(map(len, grid))) != 1):
                 raise ValueError(f"encode_grids: grid {k} is ragged (rows of unequal length)")
         if h > _MAX_SIDE or w > _MAX_SIDE:
             raise ValueError(f"encode_grids: grid {k} is {h}x{w}; sides are limited to {_MAX_SIDE}")
@@ -52,8 +69,7 @@ def encode_grids(grids: Sequence) -> bytes:
     return bytes(shape_bytes) + b"".join(cell_parts)
 
 
-def decode_grids(blob: bytes) -> tuple[Grid, ...]:
-    """Decode a blob from :func:`encode_grids` into DSL grids (tuples of tuples of ints)."""
+def _decode_python(blob: bytes) -> tuple[Grid, ...]:
     if not blob:
         raise ValueError("decode_grids: empty blob")
     n = blob[0]
@@ -66,7 +82,8 @@ def decode_grids(blob: bytes) -> tuple[Grid, ...]:
         end = offset + h * w
         if end > len(blob):
             raise ValueError(f"decode_grids: blob is truncated in grid {k}")
-        grids.append(tuple(tuple(blob[offset + r * w : offset + (r + 1) * w]) for r in range(h)))
+        cells = tuple(blob[offset:end])  # one C call; the rows below are tuple slices of it
+        grids.append(tuple([cells[i : i + w] for i in range(0, h * w, w)]) if w else ((),) * h)
         offset = end
     if offset != len(blob):
         raise ValueError(f"decode_grids: {len(blob) - offset} trailing bytes after {n} grids")

@@ -2,11 +2,17 @@
 
 Tables:
 
-- ``experiences``: one program run relabelled into a training task. ``(task_id, program)`` is
-  UNIQUE and rows are inserted with ``INSERT OR IGNORE``, so a duplicate is kept once (the first
-  one written wins). ``id`` grows with insertion order, which is what lets a reader follow the
-  rows other processes append (``rows_after``). ``inputs``/``outputs`` are blobs of
-  :mod:`codeit.buffer.grids`.
+- ``experiences``: one program run relabelled into a training task. ``(task_id, program_hash)``
+  is UNIQUE and rows are inserted with ``INSERT OR IGNORE``, so a duplicate (task, program) pair
+  is kept once (the first one written wins). ``program_hash`` is the 128-bit BLAKE2b digest of
+  the program text: the index holds 16 bytes instead of the whole text, which doubles append
+  throughput, and a false duplicate would need two programs with equal 128-bit digests.
+  ``id`` grows with insertion order, which is what lets a reader follow the rows other
+  processes append (``rows_after``). ``outputs`` is a blob of :mod:`codeit.buffer.grids`;
+  ``inputs_hash`` points into ``grid_sets``.
+- ``grid_sets``: input grids, stored once per distinct set (content-addressed by the BLAKE2b
+  digest of the blob): every experience of a task shares that task's inputs, so storing them
+  per row would double the database and halve append throughput.
 - ``solutions``: programs that solve a task's demonstrations, with their test outputs.
 - ``run_state``: key/value (values are JSON text) for the loop's own bookkeeping.
 
@@ -21,6 +27,7 @@ power loss can lose the last commits. Use ``synchronous="FULL"`` to survive thos
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -45,14 +52,19 @@ CREATE TABLE IF NOT EXISTS experiences (
   task_id TEXT NOT NULL,
   origin TEXT NOT NULL CHECK (origin IN ({", ".join(repr(o) for o in ORIGINS)})),
   program TEXT NOT NULL,
-  inputs BLOB NOT NULL,
+  program_hash BLOB NOT NULL,
+  inputs_hash BLOB NOT NULL REFERENCES grid_sets (hash),
   outputs BLOB NOT NULL,
   demo_accuracy REAL NOT NULL,
   priority REAL NOT NULL CHECK (priority >= 0),
   iteration INTEGER NOT NULL,
   created REAL NOT NULL,
-  UNIQUE (task_id, program)
+  UNIQUE (task_id, program_hash)
 );
+CREATE TABLE IF NOT EXISTS grid_sets (
+  hash BLOB PRIMARY KEY,
+  grids BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS solutions (
   id INTEGER PRIMARY KEY,
   task_id TEXT NOT NULL,
@@ -69,7 +81,14 @@ CREATE TABLE IF NOT EXISTS run_state (
 );
 """
 
-_EXPERIENCE_COLUMNS = "id, task_id, origin, program, inputs, outputs, demo_accuracy, priority, iteration, created"
+_EXPERIENCE_SELECT = (
+    "SELECT e.id, e.task_id, e.origin, e.program, e.inputs_hash, e.outputs, e.demo_accuracy, e.priority, "
+    "e.iteration, e.created, g.grids FROM experiences AS e JOIN grid_sets AS g ON g.hash = e.inputs_hash"
+)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class StoreVersionError(RuntimeError):
@@ -220,6 +239,10 @@ class ExperienceStore:
         Returns the number of rows actually inserted."""
         now = time.time()
         rows = []
+        grid_sets: dict[bytes, bytes] = {}
+        # The experiences of one task usually share one inputs object: encode it once per batch.
+        # (id() is safe as a key here: the batch keeps every inputs object alive.)
+        inputs_hash_of: dict[int, bytes] = {}
         for k, e in enumerate(experiences):
             if e.origin not in ORIGIN_CODE:
                 raise ValueError(f"add_experiences: experiences[{k}].origin {e.origin!r} is not one of {ORIGINS}")
@@ -230,18 +253,37 @@ class ExperienceStore:
                     "priorities must be finite and >= 0 (nothing was written)"
                 )
             try:
-                inputs, outputs = encode_grids(e.inputs), encode_grids(e.outputs)
+                inputs_hash = inputs_hash_of.get(id(e.inputs))
+                if inputs_hash is None:
+                    blob = encode_grids(e.inputs)
+                    inputs_hash = _digest(blob)
+                    grid_sets[inputs_hash] = blob
+                    inputs_hash_of[id(e.inputs)] = inputs_hash
+                outputs = encode_grids(e.outputs)
             except ValueError as err:
                 raise ValueError(f"add_experiences: experiences[{k}] (task {e.task_id}): {err}") from None
+            program = e.program
             rows.append(
-                (e.task_id, e.origin, e.program, inputs, outputs, float(e.demo_accuracy), float(p), int(e.iteration), now)
+                (
+                    e.task_id,
+                    e.origin,
+                    program,
+                    _digest(program.encode()),
+                    inputs_hash,
+                    outputs,
+                    float(e.demo_accuracy),
+                    float(p),
+                    int(e.iteration),
+                    now,
+                )
             )
         with self._transaction() as conn:
+            conn.executemany("INSERT OR IGNORE INTO grid_sets (hash, grids) VALUES (?, ?)", grid_sets.items())
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO experiences "
-                "(task_id, origin, program, inputs, outputs, demo_accuracy, priority, iteration, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(task_id, origin, program, program_hash, inputs_hash, outputs, demo_accuracy, priority, iteration, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             return conn.total_changes - before
@@ -272,12 +314,13 @@ class ExperienceStore:
         ids = [int(i) for i in ids]
         by_id: dict[int, Experience] = {}
         unique = list(dict.fromkeys(ids))
+        decoded_inputs: dict[bytes, tuple] = {}
         chunk = 900  # below SQLite's smallest host-parameter limit
         for start in range(0, len(unique), chunk):
             part = unique[start : start + chunk]
             marks = ",".join("?" * len(part))
-            for row in self._conn.execute(f"SELECT {_EXPERIENCE_COLUMNS} FROM experiences WHERE id IN ({marks})", part):
-                by_id[row[0]] = _experience_from_row(row)
+            for row in self._conn.execute(f"{_EXPERIENCE_SELECT} WHERE e.id IN ({marks})", part):
+                by_id[row[0]] = _experience_from_row(row, decoded_inputs)
         missing = [i for i in unique if i not in by_id]
         if missing:
             raise KeyError(f"{self.path}: no experience with id {missing[0]} ({len(missing)} missing)")
@@ -286,14 +329,15 @@ class ExperienceStore:
     def iter_experiences(self, after_id: int = 0, batch: int = 10_000):
         """All experiences with id > after_id, decoded, in id order."""
         last = after_id
+        decoded_inputs: dict[bytes, tuple] = {}
         while True:
             rows = self._conn.execute(
-                f"SELECT {_EXPERIENCE_COLUMNS} FROM experiences WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                f"{_EXPERIENCE_SELECT} WHERE e.id > ? ORDER BY e.id LIMIT ?", (last, batch)
             ).fetchall()
             if not rows:
                 return
             for row in rows:
-                yield _experience_from_row(row)
+                yield _experience_from_row(row, decoded_inputs)
             last = rows[-1][0]
 
     def update_priorities(self, ids: Sequence[int], priorities: Sequence[float]) -> None:
@@ -306,7 +350,7 @@ class ExperienceStore:
         if bad.size:
             k = int(bad[0])
             raise ValueError(
-                f"update_priorities: priorities[{k}] = {priorities[k]!r} is not finite and >= 0 (nothing was written)"
+                f"update_priorities: priorities[{k}] = {float(priorities[k])} is not finite and >= 0 (nothing was written)"
             )
         with self._transaction() as conn:
             conn.executemany(
@@ -359,13 +403,16 @@ class ExperienceStore:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
 
 
-def _experience_from_row(row) -> Experience:
-    i, task_id, origin, program, inputs, outputs, acc, priority, iteration, created = row
+def _experience_from_row(row, decoded_inputs: dict[bytes, tuple]) -> Experience:
+    i, task_id, origin, program, inputs_hash, outputs, acc, priority, iteration, created, inputs = row
+    grids = decoded_inputs.get(inputs_hash)
+    if grids is None:
+        grids = decoded_inputs[inputs_hash] = decode_grids(inputs)
     return Experience(
         task_id=task_id,
         origin=origin,
         program=program,
-        inputs=decode_grids(inputs),
+        inputs=grids,
         outputs=decode_grids(outputs),
         demo_accuracy=acc,
         priority=priority,

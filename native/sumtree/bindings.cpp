@@ -12,6 +12,8 @@
 
 namespace py = pybind11;
 using codeit_sumtree::InvalidArgument;
+
+void register_grid_codec(py::module_& m);  // grid_codec.cpp
 using codeit_sumtree::SumTree;
 
 namespace {
@@ -60,6 +62,7 @@ PYBIND11_MODULE(_sumtree, m) {
   m.attr("SCHEMA_VERSION") = 1;
   m.attr("FANOUT") = SumTree::kFanout;
   py::register_exception<InvalidArgument>(m, "SumTreeValueError", PyExc_ValueError);
+  register_grid_codec(m);
 
   py::class_<SumTree>(m, "NativeSumTree")
       .def(py::init<int64_t, double, uint64_t>(), py::arg("capacity") = 1024, py::arg("alpha") = 1.0,
