@@ -12,6 +12,8 @@ COMMANDS = {
     "seeds": "seeds",
     "import-solvers": "import_solvers",
     "mutate": "mutate",
+    "run": "run",
+    "eval": "eval",
 }
 
 

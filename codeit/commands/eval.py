@@ -1,0 +1,49 @@
+"""Evaluate a checkpoint on a task set with a sample budget (resumable, for large budgets).
+
+Per task: sample --samples programs, run them, keep the top 3 by demo accuracy then length, and
+count the task when one of them gets every test output right. Running again with the same --out
+continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from codeit.commands.run import build_config
+from codeit.tasks import load_tasks
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", help="policy folder (a run's checkpoints/iter_NNN, or any saved model)")
+    parser.add_argument("--tasks", default="arc1/evaluation", help="task set spec or path (default arc1/evaluation)")
+    parser.add_argument("--max-tasks", type=int, default=0, help="use only the first N tasks (0: all)")
+    parser.add_argument("--samples", type=int, default=24, help="programs sampled per task (default 24)")
+    parser.add_argument("--out", default="runs/eval", help="output folder; an existing one is resumed")
+    parser.add_argument("--config", help="YAML settings for sampling and execution (default: tiny preset)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+
+
+def main(args: argparse.Namespace) -> int:
+    from codeit.loop.evaluation import evaluate_checkpoint
+    from codeit.loop.run import resolve_device
+
+    args.preset = None
+    config = build_config(args)
+    tasks = load_tasks(args.tasks).tasks
+    if args.max_tasks:
+        tasks = tasks[: args.max_tasks]
+    try:
+        result = evaluate_checkpoint(args.checkpoint, tasks, args.samples, Path(args.out), config,
+                                     resolve_device(config.policy.device))
+    except ValueError as exc:
+        print(f"codeit eval: {exc}")
+        return 2
+    print(f"solved {result['solved']} / {result['tasks']} tasks with {args.samples} samples per task "
+          f"({result['programs_sampled']} programs, {result['parse_rate']:.0%} parse, "
+          f"{result['programs_per_second']:.1f} programs/s)")
+    if result["solved_ids"]:
+        print("solved: " + " ".join(result["solved_ids"]))
+    print(json.dumps({k: v for k, v in result.items() if k != "solved_ids"}))
+    return 0

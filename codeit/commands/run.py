@@ -1,0 +1,82 @@
+"""Run CodeIt's self-improvement loop (the main job).
+
+With no arguments: the embedded ``tiny`` configuration on ARC-AGI-1 evaluation, CPU only, in
+runs/tiny; minutes on a laptop. ``--config configs/paper.yaml`` runs CodeIt's settings. Running
+again in an existing run folder continues where it stopped (clean stop or SIGKILL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import yaml
+
+from codeit.loop.config import load_config, make_config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", nargs="?", help="run folder (default runs/<preset>); an existing one is resumed")
+    parser.add_argument("--config", help="YAML file of settings (its 'preset' key picks the base)")
+    parser.add_argument("--preset", choices=["tiny", "paper"], help="base configuration (default tiny)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one setting, e.g. --set meta_iterations=3 --set sampling.temperature=1.0")
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``a.b=value`` strings as a nested mapping; values are read as YAML scalars."""
+    out: dict = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"codeit: --set expects KEY=VALUE, got {pair!r}")
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(value)
+    return out
+
+
+def build_config(args: argparse.Namespace):
+    overrides = parse_overrides(args.set)
+    if args.config:
+        base = load_config(args.config)
+        if args.preset and args.preset != base.preset:
+            raise SystemExit(f"codeit: --preset {args.preset} conflicts with {args.config} (preset {base.preset})")
+        return make_config(base.preset, _merge(_as_overrides(base), overrides))
+    return make_config(args.preset or "tiny", overrides)
+
+
+def _as_overrides(config) -> dict:
+    d = config.to_dict()
+    d.pop("preset")
+    return d
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def main(args: argparse.Namespace) -> int:
+    from codeit.loop.run import Run, format_summary
+
+    explicit = bool(args.config or args.preset or args.set)
+    preset = args.preset or (load_config(args.config).preset if args.config else "tiny")
+    run_dir = Path(args.run_dir or f"runs/{preset}")
+    config = build_config(args) if explicit or not (run_dir / "config.yaml").exists() else None
+    if config is None:
+        print(f"resuming the run in {run_dir}")
+    try:
+        run = Run(run_dir, config)
+    except ValueError as exc:
+        print(f"codeit run: {exc}")
+        return 2
+    summary = run.run()
+    print(format_summary(summary))
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    return 0

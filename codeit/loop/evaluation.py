@@ -1,0 +1,121 @@
+"""Large-budget evaluation of one checkpoint: sample N programs per task, run, pick 3, count solved.
+
+Resumable: the output folder's store holds every candidate found and the progress (round of
+sampling, tasks done), written after every step of tasks; running again continues.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from codeit.buffer.store import ExperienceStore, Solution
+from codeit.evaluate import Scoreboard
+from codeit.executor import Limits, make_executor
+from codeit.loop import report
+from codeit.loop.config import RunConfig
+from codeit.loop.prompts import prompt_text
+from codeit.loop.search import StepStats, search_step
+from codeit.relabel import Candidate, program_length
+from codeit.tasks import Task
+
+TASKS_PER_STEP = 8
+
+
+def _stored_candidates(store: ExperienceStore, tasks: dict[str, Task]) -> list[Candidate]:
+    import numpy as np
+
+    out = []
+    for s in store.solutions():
+        task = tasks.get(s.task_id)
+        if task is None:
+            continue
+        correct = len(s.test_outputs) == len(task.test) and all(
+            p.output is not None and np.array_equal(np.asarray(g), p.output) for g, p in zip(s.test_outputs, task.test)
+        )
+        out.append(Candidate(s.task_id, s.program, s.demo_accuracy, bool(correct), program_length(s.program), ()))
+    return out
+
+
+def evaluate_checkpoint(
+    checkpoint: str,
+    tasks: list[Task],
+    samples_per_task: int,
+    out_dir: Path,
+    config: RunConfig,
+    device: str,
+) -> dict:
+    """Sample ``samples_per_task`` programs for every task (in rounds of config.sampling.samples_per_task)."""
+    import numpy as np
+
+    from codeit.loop.sampling import make_sampler
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = ExperienceStore(out_dir / "evaluation.db")
+    meta = {"checkpoint": str(checkpoint), "tasks": [t.id for t in tasks], "samples_per_task": samples_per_task}
+    stored_meta = store.get_state("evaluation")
+    if stored_meta is not None and stored_meta != meta:
+        raise ValueError(f"{out_dir} holds an evaluation of other settings ({stored_meta['checkpoint']}, "
+                         f"{len(stored_meta['tasks'])} tasks, {stored_meta['samples_per_task']} samples): use a new folder")
+    store.set_state("evaluation", meta)
+    per_round = config.sampling.samples_per_task
+    rounds = math.ceil(samples_per_task / per_round)
+    progress = store.get_state("progress", {"round": 0, "tasks_done": 0, "stats": {}, "sample_seconds": 0.0})
+    stats = StepStats(**progress["stats"]) if progress["stats"] else StepStats()
+    by_id = {t.id: t for t in tasks}
+    ex = config.execution
+    executor = make_executor("auto", Limits(ex.time_limit, ex.max_steps, ex.max_value_size), ex.threads)
+    sampler = make_sampler(config, Path(checkpoint), device)
+    started = time.perf_counter()
+    bar = tqdm(total=rounds * len(tasks), initial=progress["round"] * len(tasks) + progress["tasks_done"],
+               desc="evaluation", unit="task")
+    try:
+        for r in range(progress["round"], rounds):
+            n = min(per_round, samples_per_task - r * per_round)
+            sampler.set_samples(n, seed=config.seed + r)
+            first = progress["tasks_done"] if r == progress["round"] else 0
+            for start in range(first, len(tasks), TASKS_PER_STEP):
+                batch = tasks[start : start + TASKS_PER_STEP]
+                t0 = time.perf_counter()
+                samples = sampler.sample_texts([prompt_text(sampler.policy, t, config) for t in batch])
+                progress["sample_seconds"] += time.perf_counter() - t0
+                step = search_step(batch, samples, executor, relabel_experiences=False)
+                store.add_solutions([
+                    Solution(c.task_id, c.program, [g if g is not None else np.zeros((0, 0), np.uint8) for g in c.test_outputs],
+                             c.demo_accuracy, r)
+                    for c in step.candidates
+                ])
+                stats.add(step.stats)
+                progress.update(round=r, tasks_done=start + len(batch), stats=dataclasses.asdict(stats))
+                store.set_state("progress", progress)
+                bar.update(len(batch))
+            progress.update(round=r + 1, tasks_done=0)
+            store.set_state("progress", progress)
+    finally:
+        bar.close()
+        sampler.close()
+    board = Scoreboard()
+    board.add(_stored_candidates(store, by_id))
+    solved = board.solved()
+    selected = {t.id: board.selected(t.id) for t in tasks if board.selected(t.id)}
+    report.write_solutions(out_dir, selected)
+    result = {
+        "checkpoint": str(checkpoint),
+        "tasks": len(tasks),
+        "samples_per_task": samples_per_task,
+        "programs_sampled": stats.sampled,
+        "parse_rate": stats.parse_rate,
+        "mean_demo_accuracy": stats.mean_demo_accuracy,
+        "solved": len(solved),
+        "solved_ids": solved,
+        "programs_per_second": stats.sampled / progress["sample_seconds"] if progress["sample_seconds"] else 0.0,
+        "wall_seconds_this_call": time.perf_counter() - started,
+    }
+    (out_dir / "evaluation.json").write_text(json.dumps(result, indent=1))
+    store.close()
+    return result
