@@ -45,7 +45,10 @@ class BufferConfig:
     refresh_chunk: int = 200_000
     """Rows read from the store per query in refresh(), to bound memory while catching up."""
     persist_priorities: bool = True
-    """Whether update_priorities also writes the new priorities to the store."""
+    """Whether update_priorities writes the new priorities to the store at once (one
+    transaction per call, milliseconds). When False the changed ids are remembered and written
+    by flush_priorities(), which save_state() and close() call: the fast choice when priorities
+    change every training step."""
     store: StoreConfig = field(default_factory=StoreConfig)
     """SQLite settings."""
 
@@ -71,7 +74,8 @@ class Batch:
 
 class ReplayBuffer:
     """Prioritized replay over an experience store. Methods: add, refresh, sample, sample_ids,
-    update_priorities, draw_without_replacement, experiences, size, save_state, load_state, close."""
+    update_priorities, flush_priorities, draw_without_replacement, experiences, priorities, size,
+    total_priority, save_state, load_state, close."""
 
     def __init__(self, store_path: str | os.PathLike, config: BufferConfig | None = None):
         self.config = config or BufferConfig()
@@ -86,6 +90,7 @@ class ReplayBuffer:
         self._code_of_id = np.full(1024, -1, np.int8)
         self._pos_of_id = np.full(1024, -1, np.int64)
         self._last_seen_id = 0
+        self._dirty_ids: list[np.ndarray] = []  # updated in the trees, not yet in the store
         self.refresh()
 
     # -- following the store --------------------------------------------------------------------
@@ -253,20 +258,33 @@ class ReplayBuffer:
         if bad.size:
             k = int(bad[0])
             raise ValueError(
-                f"update_priorities: priorities[{k}] = {priorities[k]!r} is not finite and >= 0 (nothing was changed)"
+                f"update_priorities: priorities[{k}] = {float(priorities[k])} is not finite and >= 0 (nothing was changed)"
             )
         codes, positions = self._locate(ids, "update_priorities")
         if self.config.persist_priorities:
             self.store.update_priorities(ids, priorities)
+        else:
+            self._dirty_ids.append(ids.copy())
         for code in np.unique(codes):
             mask = codes == code
             self._trees[code].update(positions[mask], priorities[mask])
+
+    def flush_priorities(self) -> int:
+        """Write the priorities changed since the last flush to the store (one transaction).
+        Returns how many rows were written."""
+        if not self._dirty_ids:
+            return 0
+        ids = np.unique(np.concatenate(self._dirty_ids))
+        self.store.update_priorities(ids, self.priorities(ids))
+        self._dirty_ids.clear()
+        return int(ids.size)
 
     # -- checkpoints ----------------------------------------------------------------------------
 
     def save_state(self, path: str | os.PathLike) -> None:
         """Checkpoint the trees, id maps and generators (plain arrays + JSON metadata, .npz).
         The store itself is already durable; this makes reopening fast and draws reproducible."""
+        self.flush_priorities()
         arrays: dict[str, np.ndarray] = {}
         for code, origin in enumerate(ORIGINS):
             for key, value in self._trees[code].state_arrays().items():
@@ -328,6 +346,7 @@ class ReplayBuffer:
         rng.bit_generator.state = metadata["origin_rng"]
         self._trees, self._ids = trees, [ids.copy() if ids.size else np.empty(16, np.int64) for ids in id_lists]
         self._code_of_id, self._pos_of_id = code_of_id, pos_of_id
+        self._dirty_ids.clear()
         self._last_seen_id = last_seen
         self._rng = rng
         self.refresh()
@@ -335,6 +354,7 @@ class ReplayBuffer:
     # -- lifetime -------------------------------------------------------------------------------
 
     def close(self) -> None:
+        self.flush_priorities()
         self.store.close()
 
     def __enter__(self) -> "ReplayBuffer":

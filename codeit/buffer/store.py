@@ -151,6 +151,13 @@ class StoreConfig:
     """How long a write waits for another process's write transaction before failing."""
     read_only: bool = False
     """Open without writing anything (no schema creation, no journal-mode change)."""
+    page_size: int = 65536
+    """SQLite page size of a new database (ignored for an existing one). Large pages mean fewer
+    WAL frames, hence fewer write calls per commit: appends run about twice as fast as with 4 KiB."""
+    mmap_bytes: int = 1 << 30
+    """Memory-map up to this many bytes of the database, so reads do not copy whole pages."""
+    cache_kib: int = 65536
+    """SQLite page cache per connection, in KiB."""
 
 
 def _schema_version_of(path: Path) -> int | None:
@@ -188,6 +195,8 @@ class ExperienceStore:
             )
         else:
             self._conn = sqlite3.connect(self.path, timeout=self.config.busy_timeout_s, isolation_level=None)
+            if version is None:
+                self._conn.execute(f"PRAGMA page_size={int(self.config.page_size)}")  # before the first write
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={self.config.synchronous.upper()}")
             if version in (None, 0):
@@ -198,6 +207,8 @@ class ExperienceStore:
                     self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             elif version < SCHEMA_VERSION:  # pragma: no cover - there is no older schema yet
                 raise StoreVersionError(f"{self.path}: no migration from schema_version {version}")
+        self._conn.execute(f"PRAGMA mmap_size={int(self.config.mmap_bytes)}")
+        self._conn.execute(f"PRAGMA cache_size={-int(self.config.cache_kib)}")
 
     # -- plumbing -------------------------------------------------------------------------------
 

@@ -6,9 +6,10 @@
 // is the sum of entries 8i..8i+7 of level l; the top level has exactly 8 entries and the total
 // is their sum. Every level is padded to a multiple of 8 with zeros.
 //
-// Priorities. The tree keeps the raw priorities the caller gave (raw_) and, in its leaves,
-// their sampling weights. The exponent alpha is applied in exactly one place, weight_of(),
-// when a raw priority enters a leaf; changing alpha rebuilds the leaves from raw_.
+// Priorities. The tree keeps the raw priorities the caller gave and, in its leaves, their
+// sampling weights. The exponent alpha is applied in exactly one place, weight_of(), when a raw
+// priority enters a leaf; changing alpha rebuilds the leaves from the raw priorities. With
+// alpha = 1 weights equal raw priorities, so the leaves are the only copy (raw_ stays empty).
 //
 // Sums. Parents are recomputed from their 8 children (never updated by adding deltas), so no
 // rounding error accumulates however many updates are made.
