@@ -46,6 +46,7 @@ from codeit.dsl.values import (
 
 # --- internal helpers -------------------------------------------------------------------------------
 
+_head = _itemgetter(0)
 _second = _itemgetter(1)
 
 
@@ -239,6 +240,19 @@ def _canonical_first(container, where: str):
         for e in container:
             return e
     return canonical_min(container)
+
+
+def _first_component(container, where: str):
+    """``first(container)[0]``, as colorfilter and color read an object's color, without
+    sorting: the canonical first element has the canonically first first component."""
+    if type(container) is frozenset and len(container) > 1 and set(map(type, container)) <= _ONLY_TUPLES:
+        try:
+            heads = set(map(_head, container))
+        except IndexError:
+            heads = None
+        if heads is not None:
+            return canonical_min(heads)
+    return _canonical_first(container, where)[0]
 
 
 def _element_values(element, where: str) -> list:
@@ -754,7 +768,7 @@ def colorcount(element, value):
 def colorfilter(objs, value):
     _container(objs, "colorfilter")
     # Which malformed object fails first must not depend on set order: checked as apply is.
-    keep = _map_calls(lambda obj: (obj, _canonical_first(obj, "colorfilter")[0] == value), objs)
+    keep = _map_calls(lambda obj: (obj, _first_component(obj, "colorfilter") == value), objs)
     return frozenset(obj for obj, kept in keep if kept)
 
 
@@ -776,7 +790,7 @@ def numcolors(element):
 
 
 def color(obj):
-    return _canonical_first(_container(obj, "color"), "color")[0]
+    return _first_component(_container(obj, "color"), "color")
 
 
 # --- measures of grids and patches ------------------------------------------------------------------
@@ -923,6 +937,10 @@ def centerofmass(patch):
 
 
 def center(patch):
+    if type(patch) is frozenset:
+        top, left, bottom, right = _extent(patch, "center")
+        return (top + (bottom - top + 1) // 2, left + (right - left + 1) // 2)
+    # A tuple patch: arc-dsl's height and width read it as a grid.
     return (uppermost(patch) + height(patch) // 2, leftmost(patch) + width(patch) // 2)
 
 

@@ -17,6 +17,7 @@ tuple) Python raises TypeError and we fall back to the key.
 from __future__ import annotations
 
 import enum
+from itertools import chain as _chain
 
 
 class DSLTypeError(TypeError):
@@ -116,29 +117,26 @@ def _is_plain(v) -> bool:
     return False
 
 
+_INT_TYPES = {int, bool}
+_PLAIN_TYPES = {int, bool, tuple}
+_ONLY_TUPLE = {tuple}
+_ONLY_FROZENSET = {frozenset}
+
+
 def _all_plain(items) -> bool:
-    """Whether every item is built of ints and tuples only; fast on ints, pairs and cells."""
-    for e in items:
-        t = type(e)
-        if t is int:
-            continue
-        if t is tuple:
-            for x in e:
-                tx = type(x)
-                if tx is int:
-                    continue
-                if tx is tuple:
-                    for y in x:
-                        if type(y) is not int and not _is_plain(y):
-                            return False
-                    continue
-                if tx is bool:
-                    continue
-                return False
-            continue
-        if t is bool:
-            continue
-        return False
+    """Whether every item is built of ints and tuples only. Works level by level with
+    set(map(type, ...)) so that the scan of a big object stays mostly in C."""
+    level = list(items)
+    while level:
+        types = set(map(type, level))
+        if types <= _INT_TYPES:
+            return True
+        if not types <= _PLAIN_TYPES:
+            return False
+        if types == _ONLY_TUPLE:
+            level = list(_chain.from_iterable(level))
+        else:
+            level = list(_chain.from_iterable([x for x in level if type(x) is tuple]))
     return True
 
 
@@ -153,14 +151,33 @@ def _fast_key(items):
     raise TypeError while comparing (an int against a tuple); callers then retry with
     ``order_key``.
     """
-    if _all_plain(items):
+    types = set(map(type, items))
+    if types <= _INT_TYPES:
         return None
-    for e in items:
-        if type(e) is not frozenset or not _all_plain(e):
-            return order_key
-    # A set of frozensets of plain values: its canonical key is its sorted elements, and
-    # sorted plain elements compare exactly as their canonical keys do.
-    return _plain_set_key
+    if types == _ONLY_FROZENSET:
+        # A set of frozensets of plain values: its canonical key is its sorted elements, and
+        # sorted plain elements compare exactly as their canonical keys do.
+        return _plain_set_key if _all_plain(_chain.from_iterable(items)) else order_key
+    if types <= _PLAIN_TYPES and _all_plain(items):
+        return None
+    return order_key
+
+
+def _extreme_plain_set(items, largest: bool):
+    """The canonical min (max) of frozensets of plain values: decided by their smallest
+    elements first, so only sets that tie on it are sorted."""
+    if frozenset() in items:
+        if not largest:
+            return frozenset()
+        items = [s for s in items if s]
+        if not items:
+            return frozenset()
+    heads = [(min(s), s) for s in items]
+    best = (max if largest else min)(head for head, _ in heads)
+    tied = [s for head, s in heads if head == best]
+    if len(tied) == 1:
+        return tied[0]
+    return (max if largest else min)(tied, key=_plain_set_key)
 
 
 def ordered(container) -> tuple:
@@ -184,24 +201,25 @@ def ordered(container) -> tuple:
 
 def canonical_min(items):
     """The first of ``items`` (a non-empty collection of distinct values) in canonical order."""
-    key = _fast_key(items)
-    if key is not order_key:
-        try:
-            return min(items, key=key) if key is not None else min(items)
-        except TypeError:
-            pass
-    return min(items, key=order_key)
+    return _canonical_extreme(items, largest=False)
 
 
 def canonical_max(items):
     """The last of ``items`` (a non-empty collection of distinct values) in canonical order."""
+    return _canonical_extreme(items, largest=True)
+
+
+def _canonical_extreme(items, largest: bool):
+    pick = max if largest else min
     key = _fast_key(items)
-    if key is not order_key:
-        try:
-            return max(items, key=key) if key is not None else max(items)
-        except TypeError:
-            pass
-    return max(items, key=order_key)
+    try:
+        if key is None:
+            return pick(items)
+        if key is _plain_set_key:
+            return _extreme_plain_set(items, largest)
+    except TypeError:
+        pass
+    return pick(items, key=order_key)
 
 
 def comparable_keys(values: list) -> list:
