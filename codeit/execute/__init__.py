@@ -1,0 +1,1 @@
+"""Executing programs in bulk: the native batch interpreter and its typed Python layer."""

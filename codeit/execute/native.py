@@ -1,0 +1,294 @@
+"""The typed Python layer over the native batch interpreter (``codeit._interp``).
+
+``NativeInterpreter`` runs many (program, input grid) jobs across a thread pool with the GIL
+released: programs (IR ``Program`` objects, program texts or ``ProgramArrays``) are compiled
+once per call (or once for many calls with ``compile``), grids are packed once, and the results
+come back as numpy arrays (``BatchResult``) in the layout of ``codeit.grids.GridBatch``.
+``NativeExecutor`` adapts it to ``codeit.executor.Executor``.
+
+For alignment tests and debugging it also applies one primitive to Python values
+(``call_primitive``) and runs one program on any Python value (``run_value``), converting DSL
+values (ints, tuples, frozensets, ``None`` and ``dsl.functions`` values) both ways.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from codeit import _interp
+from codeit.dsl import functions as dsl_functions
+from codeit.dsl import registry
+from codeit.dsl.program import Program, ProgramArrays, parse
+from codeit.dsl.values import Status
+from codeit.grids import SIDE, GridBatch
+
+
+class NativeMismatchError(ImportError):
+    """The native module's primitive or constant table disagrees with ``codeit.dsl.registry``."""
+
+
+def _check_tables() -> None:
+    native = [(name, arity) for name, arity in _interp.PRIMITIVES]
+    expected = [(p.name, p.arity) for p in registry.PRIMITIVES]
+    if native != expected:
+        bad = next(k for k, (a, b) in enumerate(zip(native, expected)) if a != b) \
+            if len(native) == len(expected) else min(len(native), len(expected))
+        raise NativeMismatchError(
+            f"codeit._interp primitive {bad} is {native[bad] if bad < len(native) else None}, "
+            f"registry has {expected[bad] if bad < len(expected) else None}: rebuild the native module")
+    if list(_interp.CONSTANTS) != [c.name for c in registry.CONSTANTS]:
+        raise NativeMismatchError("codeit._interp constants differ from dsl/constants.tsv: rebuild the native module")
+
+
+_check_tables()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard limits of every job, enforced inside the native interpreter."""
+
+    max_steps: int = 100_000
+    """Primitive applications one job may make (dsl/README.md's steps)."""
+    time_limit: float = 1.0
+    """Wall-time budget of one job, in seconds."""
+    max_value_size: int = 1_000_000
+    """Cap on ``value_size`` of every line result, and on the known-size pre-checks."""
+    max_memory: int = 256 << 20
+    """Bytes one job may allocate; past it the job ends with SIZE_LIMIT (a safety net the
+    reference does not have: a job that big would run out of time there)."""
+    max_depth: int = 900
+    """Deepest nesting of function-value calls before RUNTIME_ERROR (Python's RecursionError)."""
+
+    def native(self) -> _interp.Limits:
+        lim = _interp.Limits()
+        lim.max_steps = int(self.max_steps)
+        lim.time_limit = float(self.time_limit)
+        lim.max_value_size = int(self.max_value_size)
+        lim.max_memory = int(self.max_memory)
+        lim.max_depth = int(self.max_depth)
+        return lim
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per job: outcome, steps and output grid; job k ran ``jobs[k]`` = (program, grid)."""
+
+    jobs: np.ndarray
+    """int32 [n, 2]: (program index, grid index) of each job."""
+    status: np.ndarray
+    """uint8 [n]: ``dsl.values.Status`` codes."""
+    steps: np.ndarray
+    """int64 [n]: primitive applications made."""
+    error_line: np.ndarray
+    """int32 [n]: index (0-based, in the IR) of the failing line; -1 when none."""
+    shapes: np.ndarray
+    """int32 [n, 2]: output grid shape; 0 x 0 unless the status is OK."""
+    outputs: np.ndarray
+    """uint8 [n, 30, 30]: output grids, zero outside their shape."""
+    prim_calls: np.ndarray | None = None
+    """uint64 [160]: calls per primitive id (only when run with ``profile=True``)."""
+    prim_nanos: np.ndarray | None = None
+    """uint64 [160]: inclusive nanoseconds per primitive id (only with ``profile=True``)."""
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    @property
+    def grids(self) -> GridBatch:
+        """The outputs as a ``codeit.grids.GridBatch``."""
+        return GridBatch(self.outputs, self.shapes)
+
+    def output(self, k: int) -> tuple[tuple[int, ...], ...] | None:
+        """Job k's output grid as a tuple of tuples, or None when it did not succeed."""
+        h, w = (int(x) for x in self.shapes[k])
+        if h == 0:
+            return None
+        return tuple(tuple(int(v) for v in row) for row in self.outputs[k, :h, :w])
+
+
+@dataclass(frozen=True)
+class NativeRun:
+    """One program on one value (``NativeInterpreter.run_value``)."""
+
+    status: Status
+    error_line: int | None
+    """0-based IR index of the failing line; None when no line failed."""
+    steps: int
+    output: Any
+    """O as a Python value (None unless OK or BAD_OUTPUT)."""
+
+
+class CompiledPrograms:
+    """Programs compiled for the native interpreter; reusable across ``run_batch`` calls."""
+
+    def __init__(self, programs: Iterable[Program | str | ProgramArrays]):
+        self.programs: tuple[Program | None, ...]
+        arrays, irs = [], []
+        for k, p in enumerate(programs):
+            ir = parse(p) if isinstance(p, str) else p
+            a = ir.to_arrays() if isinstance(ir, Program) else ir
+            if not isinstance(a, ProgramArrays):
+                raise TypeError(f"program {k}: expected a Program, program text or ProgramArrays, got {type(p).__name__}")
+            arrays.append((np.ascontiguousarray(a.callee, dtype=np.int32),
+                           np.ascontiguousarray(a.arg_offsets, dtype=np.int32),
+                           np.ascontiguousarray(a.args, dtype=np.int32).reshape(-1, 2)))
+            irs.append(ir if isinstance(ir, Program) else None)
+        self.programs = tuple(irs)
+        self.native = _interp.ProgramSet(arrays)
+
+    def __len__(self) -> int:
+        return len(self.native)
+
+
+def pack_grids(grids: Sequence[Any] | GridBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Grids (arrays, tuples of tuples, or a GridBatch) as uint8 [G, 30, 30] and int32 [G, 2]."""
+    if isinstance(grids, GridBatch):
+        return np.ascontiguousarray(grids.data, dtype=np.uint8), np.ascontiguousarray(grids.shapes, dtype=np.int32)
+    data = np.zeros((len(grids), SIDE, SIDE), dtype=np.uint8)
+    shapes = np.zeros((len(grids), 2), dtype=np.int32)
+    for k, g in enumerate(grids):
+        a = np.asarray(g)
+        if a.ndim != 2 or not (1 <= a.shape[0] <= SIDE and 1 <= a.shape[1] <= SIDE):
+            raise ValueError(f"grid {k}: shape {a.shape} is not a grid of 1..30 x 1..30")
+        if a.size and (a.min() < 0 or a.max() > 255):
+            raise ValueError(f"grid {k}: values must be in 0..255")
+        data[k, : a.shape[0], : a.shape[1]] = a
+        shapes[k] = a.shape
+    return data, shapes
+
+
+def default_threads() -> int:
+    """All the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class NativeInterpreter:
+    """The native batch interpreter with a persistent pool of ``threads`` worker threads."""
+
+    def __init__(self, threads: int | None = None, limits: Limits = Limits()):
+        self.threads = default_threads() if not threads else int(threads)
+        self.limits = limits
+        self._pool = _interp.Pool(self.threads)
+
+    def compile(self, programs: Iterable[Program | str | ProgramArrays]) -> CompiledPrograms:
+        return CompiledPrograms(programs)
+
+    def run_batch(self, programs: CompiledPrograms | Sequence[Program | str | ProgramArrays],
+                  grids: Sequence[Any] | GridBatch, jobs: np.ndarray | Sequence[Sequence[int]] | None = None,
+                  *, limits: Limits | None = None, profile: bool = False) -> BatchResult:
+        """Run ``programs[jobs[k, 0]]`` on ``grids[jobs[k, 1]]`` for every job k; ``jobs=None``
+        runs every program on every grid (program-major)."""
+        compiled = programs if isinstance(programs, CompiledPrograms) else CompiledPrograms(programs)
+        data, shapes = pack_grids(grids)
+        if jobs is None:
+            job_arr = np.stack(np.meshgrid(np.arange(len(compiled), dtype=np.int32),
+                                           np.arange(len(shapes), dtype=np.int32), indexing="ij"), -1).reshape(-1, 2)
+            native_jobs = None
+        else:
+            job_arr = np.ascontiguousarray(np.asarray(jobs, dtype=np.int32).reshape(-1, 2))
+            native_jobs = job_arr
+        out = self._pool.run_batch(compiled.native, data, shapes, native_jobs, (limits or self.limits).native(), profile)
+        return BatchResult(
+            jobs=job_arr,
+            status=out["status"],
+            steps=out["steps"],
+            error_line=out["error_line"],
+            shapes=out["shapes"],
+            outputs=out["grids"],
+            prim_calls=out.get("prim_calls"),
+            prim_nanos=out.get("prim_nanos"),
+        )
+
+    def run_value(self, program: Program | str, value: Any, *, limits: Limits | None = None) -> NativeRun:
+        """Run one program on any DSL value as ``I`` (not only a grid)."""
+        compiled = CompiledPrograms([program])
+        status, line, steps, out = _interp.run_value(compiled.native, 0, value, (limits or self.limits).native())
+        return NativeRun(Status(status), None if line < 0 else int(line), int(steps), from_native(out))
+
+    def call_primitive(self, primitive: str | int, *args: Any, limits: Limits | None = None) -> tuple[Status, Any, int]:
+        """Apply one primitive to Python values: (status, result or None, steps)."""
+        pid = primitive if isinstance(primitive, int) else registry.primitive(primitive).id
+        status, value, steps = _interp.call_primitive(pid, tuple(args), (limits or self.limits).native())
+        return Status(status), from_native(value), int(steps)
+
+
+def call_primitive(primitive: str | int, *args: Any, limits: Limits = Limits()) -> tuple[Status, Any, int]:
+    """``NativeInterpreter.call_primitive`` without a pool."""
+    pid = primitive if isinstance(primitive, int) else registry.primitive(primitive).id
+    status, value, steps = _interp.call_primitive(pid, tuple(args), limits.native())
+    return Status(status), from_native(value), int(steps)
+
+
+# --- function values from the native side -------------------------------------------------------
+
+_BUILDERS = {
+    1: lambda p: dsl_functions.Compose(p[0], p[1]),
+    2: lambda p: dsl_functions.Chain(p[0], p[1], p[2]),
+    3: lambda p: dsl_functions.Matcher(p[0], p[1]),
+    4: lambda p: dsl_functions.RightBind(p[0], p[1]),
+    5: lambda p: dsl_functions.LeftBind(p[0], p[1]),
+    6: lambda p: dsl_functions.Power(p[0], int(p[1])),
+    7: lambda p: dsl_functions.Fork(p[0], p[1], p[2]),
+}
+
+
+def _has_function(v: Any) -> bool:
+    if type(v) is tuple:
+        if len(v) == 2 and v[0] == "function":
+            return True
+        return any(_has_function(e) for e in v)
+    if type(v) is frozenset:
+        return any(_has_function(e) for e in v)
+    return False
+
+
+def _rebuild(v: Any) -> Any:
+    if type(v) is tuple:
+        if len(v) == 2 and type(v[0]) is str and v[0] == "function":
+            spec = v[1]
+            if spec[0] == 0:
+                return registry.PRIMITIVES[spec[1]].function
+            parts = [_rebuild(p) for p in spec[1:]]
+            return _BUILDERS[spec[0]](parts)
+        return tuple(_rebuild(e) for e in v)
+    if type(v) is frozenset:
+        return frozenset(_rebuild(e) for e in v)
+    return v
+
+
+def from_native(v: Any) -> Any:
+    """A value from the native module with its function values as ``dsl.functions`` objects
+    (the module returns them as ``("function", (tag, parts...))``)."""
+    return _rebuild(v) if _has_function(v) else v
+
+
+# --- the executor interface (codeit.executor) ---------------------------------------------------
+
+@dataclass
+class NativeExecutor:
+    """``codeit.executor.Executor`` over the native interpreter."""
+
+    limits: Any = None
+    """A ``codeit.executor.Limits`` (time_limit, max_steps, max_value_size) or a ``Limits``."""
+    threads: int = 0
+    """Worker threads; 0 for all cores."""
+    _interp: NativeInterpreter = field(init=False, repr=False)
+
+    def __post_init__(self):
+        lim = self.limits
+        native = Limits() if lim is None else Limits(
+            max_steps=lim.max_steps, time_limit=lim.time_limit, max_value_size=lim.max_value_size)
+        self._interp = NativeInterpreter(threads=self.threads or None, limits=native)
+
+    def run(self, programs: Sequence[Program], grids: Sequence[np.ndarray], jobs: np.ndarray):
+        from codeit.executor import ExecResult
+
+        r = self._interp.run_batch(programs, grids, np.asarray(jobs))
+        return ExecResult(r.status.astype(np.int32), r.steps, r.grids)

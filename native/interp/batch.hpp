@@ -1,0 +1,78 @@
+// The batch API: many (program, input grid) jobs over a persistent thread pool. Programs and
+// input grids are given once; each worker thread has its own arena, reused job after job.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "arena.hpp"
+#include "context.hpp"
+#include "program.hpp"
+
+namespace codeit {
+
+constexpr int kSide = 30;
+
+// Where one batch writes its results (arrays owned by the caller, n_jobs long).
+struct BatchOutputs {
+  uint8_t* status;      // [n]
+  int32_t* error_line;  // [n] IR line index, -1 when none
+  int64_t* steps;       // [n]
+  int32_t* shapes;      // [n, 2]; 0 x 0 when there is no output grid
+  uint8_t* grids;       // [n, 30, 30]; zero outside the shape
+};
+
+struct BatchInputs {
+  const std::vector<CompiledProgram>* programs;
+  const uint8_t* grid_data;     // [G, 30, 30]
+  const int32_t* grid_shapes;   // [G, 2]
+  int64_t n_grids;
+  const int32_t* jobs;          // [n, 2] (program, grid); null for the full cross product
+  int64_t n_jobs;
+};
+
+class ThreadPool {
+ public:
+  // `threads` workers in all, the calling thread included.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return int(arenas_.size()); }
+
+  // Calls fn(worker, item) for every item in [0, n) across the workers; returns when all
+  // are done. fn must not throw.
+  void run(int64_t n, const std::function<void(int, int64_t)>& fn);
+
+  Arena& arena(int worker) { return *arenas_[size_t(worker)]; }
+
+ private:
+  void worker_loop(int worker);
+  void drain(int worker);
+
+  std::vector<std::unique_ptr<Arena>> arenas_;
+  std::vector<std::thread> threads_;
+  std::mutex run_mu_;  // one batch at a time per pool
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int, int64_t)>* fn_ = nullptr;
+  std::atomic<int64_t> next_{0};
+  int64_t n_ = 0;
+  uint64_t generation_ = 0;
+  int busy_ = 0;
+  bool stop_ = false;
+};
+
+// Runs every job of `in`, writing `out`; `profiles` (one per worker, may be null) collect
+// per-primitive counters.
+void run_batch(ThreadPool& pool, const BatchInputs& in, const Limits& limits,
+               const BatchOutputs& out, std::vector<PrimProfile>* profiles);
+
+}  // namespace codeit

@@ -1,0 +1,155 @@
+#include "program.hpp"
+
+#include <new>
+
+#include "functions.hpp"
+#include "values.hpp"
+
+namespace codeit {
+
+const ConstantInfo kConstants[kNumConstants] = {
+    {"F", Value::boolean(false)},
+    {"T", Value::boolean(true)},
+    {"ZERO", Value::integer(0)},
+    {"ONE", Value::integer(1)},
+    {"TWO", Value::integer(2)},
+    {"THREE", Value::integer(3)},
+    {"FOUR", Value::integer(4)},
+    {"FIVE", Value::integer(5)},
+    {"SIX", Value::integer(6)},
+    {"SEVEN", Value::integer(7)},
+    {"EIGHT", Value::integer(8)},
+    {"NINE", Value::integer(9)},
+    {"TEN", Value::integer(10)},
+    {"NEG_ONE", Value::integer(-1)},
+    {"NEG_TWO", Value::integer(-2)},
+    {"DOWN", Value::pair(1, 0)},
+    {"RIGHT", Value::pair(0, 1)},
+    {"UP", Value::pair(-1, 0)},
+    {"LEFT", Value::pair(0, -1)},
+    {"ORIGIN", Value::pair(0, 0)},
+    {"UNITY", Value::pair(1, 1)},
+    {"NEG_UNITY", Value::pair(-1, -1)},
+    {"UP_RIGHT", Value::pair(-1, 1)},
+    {"DOWN_LEFT", Value::pair(1, -1)},
+    {"ZERO_BY_TWO", Value::pair(0, 2)},
+    {"TWO_BY_ZERO", Value::pair(2, 0)},
+    {"TWO_BY_TWO", Value::pair(2, 2)},
+    {"THREE_BY_THREE", Value::pair(3, 3)},
+};
+
+namespace {
+
+Operand resolve(int32_t kind, int32_t id, int64_t line) {
+  auto where = [&] { return "line " + std::to_string(line + 1) + ": "; };
+  switch (kind) {
+    case REF_INPUT:
+      if (id != 0) throw ProgramFormatError(where() + "input ref with id " + std::to_string(id));
+      return Operand{0, Value::none()};
+    case REF_VAR:
+      if (id < 0 || id >= line)
+        throw ProgramFormatError(where() + "variable " + std::to_string(id) +
+                                 " is not defined by an earlier line");
+      return Operand{id + 1, Value::none()};
+    case REF_CONST:
+      if (id < 0 || id >= kNumConstants)
+        throw ProgramFormatError(where() + "unknown constant id " + std::to_string(id));
+      return Operand{-1, kConstants[id].value};
+    case REF_PRIM:
+      if (id < 0 || id >= kNumPrimitives)
+        throw ProgramFormatError(where() + "unknown primitive id " + std::to_string(id));
+      return Operand{-1, prim_value(id)};
+    default:
+      throw ProgramFormatError(where() + "unknown ref kind " + std::to_string(kind));
+  }
+}
+
+}  // namespace
+
+CompiledProgram compile(const int32_t* callee, int64_t n_lines, const int32_t* arg_offsets,
+                        const int32_t* args, int64_t n_args) {
+  if (n_lines <= 0) throw ProgramFormatError("empty program: no line assigns O");
+  if (arg_offsets[0] != 0 || arg_offsets[n_lines] != n_args)
+    throw ProgramFormatError("arg_offsets do not span the argument array");
+  CompiledProgram p;
+  p.lines.reserve(size_t(n_lines));
+  p.args.reserve(size_t(n_args));
+  for (int64_t k = 0; k < n_lines; ++k) {
+    int32_t lo = arg_offsets[k], hi = arg_offsets[k + 1];
+    if (hi < lo) throw ProgramFormatError("line " + std::to_string(k + 1) + ": arg_offsets decrease");
+    CompiledLine line;
+    line.callee = resolve(callee[2 * k], callee[2 * k + 1], k);
+    line.arg_begin = int32_t(p.args.size());
+    line.nargs = hi - lo;
+    for (int32_t q = lo; q < hi; ++q) p.args.push_back(resolve(args[2 * q], args[2 * q + 1], k));
+    line.callee_is_function = callee[2 * k] == REF_VAR || callee[2 * k] == REF_PRIM;
+    line.prim = -1;
+    if (callee[2 * k] == REF_PRIM && kPrims[callee[2 * k + 1]].arity == line.nargs)
+      line.prim = callee[2 * k + 1];
+    if (line.nargs > p.max_args) p.max_args = line.nargs;
+    p.lines.push_back(line);
+  }
+  return p;
+}
+
+bool is_valid_arc_grid(const Value& v) {
+  if (v.kind != GRID) return false;
+  const GridHdr* g = v.grid();
+  if (g->h < 1 || g->h > 30 || g->w < 1 || g->w > 30) return false;
+  const int8_t* d = g->data();
+  for (int64_t k = 0, n = int64_t(g->h) * g->w; k < n; ++k)
+    if (d[k] < 0 || d[k] > 9) return false;
+  return true;
+}
+
+JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input) {
+  JobResult r;
+  const int64_t n_lines = int64_t(p.lines.size());
+  Value* slots = nullptr;
+  Value* argv = nullptr;
+  int64_t k = 0;
+  try {
+    slots = c.alloc_array<Value>(size_t(n_lines + 1));
+    argv = c.alloc_array<Value>(size_t(p.max_args + 1));
+    slots[0] = input;
+    for (; k < n_lines; ++k) {
+      const CompiledLine& line = p.lines[size_t(k)];
+      const Operand* ops = p.args.data() + line.arg_begin;
+      for (int32_t q = 0; q < line.nargs; ++q)
+        argv[q] = ops[q].slot < 0 ? ops[q].value : slots[ops[q].slot];
+      Value out;
+      if (line.prim >= 0) {
+        out = call_prim(c, line.prim, argv);
+      } else {
+        Value f = line.callee.slot < 0 ? line.callee.value : slots[line.callee.slot];
+        out = call(c, f, argv, line.nargs);
+      }
+      if (value_size(out) > c.max_size) fail(SIZE_LIMIT);
+      slots[k + 1] = out;
+    }
+  } catch (const Fail& e) {
+    r.status = e.status;
+    r.error_line = int32_t(k);
+    r.steps = c.steps;
+    return r;
+  } catch (const std::bad_alloc&) {
+    r.status = SIZE_LIMIT;
+    r.error_line = int32_t(k);
+    r.steps = c.steps;
+    return r;
+  } catch (...) {
+    r.status = RUNTIME_ERROR;
+    r.error_line = int32_t(k);
+    r.steps = c.steps;
+    return r;
+  }
+  r.steps = c.steps;
+  r.output = slots[n_lines];
+  if (!is_valid_arc_grid(r.output)) {
+    r.status = BAD_OUTPUT;  // no failing line, as in the reference
+    r.error_line = -1;
+  }
+  return r;
+}
+
+}  // namespace codeit

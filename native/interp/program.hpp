@@ -1,0 +1,68 @@
+// A program compiled once for all its inputs: every argument resolved to an input/variable slot
+// or to a constant value, primitive callees with the right argument count called directly.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "context.hpp"
+#include "value.hpp"
+
+namespace codeit {
+
+constexpr int kNumConstants = 28;
+
+// The 28 constants in the row order of dsl/constants.tsv.
+struct ConstantInfo {
+  const char* name;
+  Value value;
+};
+extern const ConstantInfo kConstants[kNumConstants];
+
+// Ref kind codes of program.ProgramArrays.
+enum RefKind : int32_t { REF_INPUT = 0, REF_VAR = 1, REF_CONST = 2, REF_PRIM = 3 };
+
+struct Operand {
+  int32_t slot;  // 0: the input, k + 1: variable k, -1: the constant value `value`
+  Value value;
+};
+
+struct CompiledLine {
+  Operand callee;
+  int32_t prim;  // primitive id when the callee is a primitive called with its arity, else -1
+  bool callee_is_function;  // false for a callee that can never be called (a constant, I)
+  int32_t arg_begin, nargs;
+};
+
+struct CompiledProgram {
+  std::vector<CompiledLine> lines;
+  std::vector<Operand> args;
+  int32_t max_args = 0;
+};
+
+// Raised by compile() for arrays that are not a well-formed program (the message names the
+// line); the binding turns it into a Python ValueError.
+struct ProgramFormatError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// callee: n_lines x 2 (kind, id); arg_offsets: n_lines + 1; args: n_args x 2.
+CompiledProgram compile(const int32_t* callee, int64_t n_lines, const int32_t* arg_offsets,
+                        const int32_t* args, int64_t n_args);
+
+struct JobResult {
+  Status status = OK;
+  int32_t error_line = -1;
+  int64_t steps = 0;
+  Value output = Value::none();
+};
+
+// Runs one program on one input value; never throws.
+JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input);
+
+// Whether v is a valid ARC grid: 1..30 x 1..30, every value in 0..9.
+bool is_valid_arc_grid(const Value& v);
+
+}  // namespace codeit
