@@ -106,6 +106,14 @@ def check_elements(n: int) -> None:
         budget.check_elements(n)
 
 
+def check_deadline() -> None:
+    """Raise TimeLimitExceeded when the active budget's deadline has passed (no step taken).
+    For primitives whose own loops can run long on large inputs (manhattan, hperiod, ...)."""
+    budget = _active.budget
+    if budget is not None and budget.deadline is not None and time.perf_counter() > budget.deadline:
+        raise TimeLimitExceeded(f"deadline passed inside a primitive after {budget.steps} steps")
+
+
 # --- function values -----------------------------------------------------------------------------
 
 def arity_of(function: Any, where: str) -> int:

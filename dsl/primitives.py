@@ -301,6 +301,7 @@ def _grid_rows(grid, where: str) -> list:
 
 
 def _box_outline(si: int, sj: int, ei: int, ej: int) -> frozenset:
+    _fn.check_elements(2 * (max(ei - si, 0) + max(ej - sj, 0) + 2))
     locs = {(i, sj) for i in range(si, ei + 1)}
     locs.update((i, ej) for i in range(si, ei + 1))
     locs.update((si, j) for j in range(sj, ej + 1))
@@ -906,6 +907,7 @@ def manhattan(a, b):
         raise DSLRuntimeError("manhattan: a patch is empty")
     best = None
     for ai, aj in locs_a:
+        _fn.check_deadline()
         for bi, bj in locs_b:
             d = abs(ai - bi) + abs(aj - bj)
             if best is None or d < best:
@@ -1027,6 +1029,8 @@ def connect(a, b):
     bi, bj = _pair(b, "connect")
     si, ei = min(ai, bi), max(ai, bi) + 1
     sj, ej = min(aj, bj), max(aj, bj) + 1
+    if ai == bi or aj == bj or abs(bi - ai) == abs(bj - aj):
+        _fn.check_elements(max(ei - si, ej - sj))
     if ai == bi:
         return frozenset((ai, j) for j in range(sj, ej))
     if aj == bj:
@@ -1053,6 +1057,7 @@ def backdrop(patch):
     if not patch:
         return frozenset()
     si, sj, ei, ej = _extent(patch, "backdrop")
+    _fn.check_elements((ei - si + 1) * (ej - sj + 1))
     return frozenset((i, j) for i in range(si, ei + 1) for j in range(sj, ej + 1))
 
 
@@ -1181,6 +1186,7 @@ def occurrences(grid, obj):
     cells = [(v, a, b) for v, (a, b) in _cells(normed, "occurrences")]
     found = []
     for i in range(h2):
+        _fn.check_deadline()
         for j in range(w2):
             for v, a, b in cells:
                 if grid[a + i][b + j] != v:
@@ -1203,12 +1209,23 @@ def frontiers(grid):
 
 
 def _period(obj, where: str, axis: int) -> int:
+    """arc-dsl's h/vperiod: the smallest shift p in 1..extent-1 under which the object, cut
+    at the near edge, maps into itself; the extent when there is none."""
     normalized = normalize(obj)
     extent = height(normalized) if axis == 0 else width(normalized)
     if extent <= 1:
         return extent
     cells = _cells(normalized, where)
-    for p in range(1, extent):
+    # A shift p can only work if it maps a cell on the far edge onto a cell of the same color
+    # and cross position; trying only those shifts gives arc-dsl's answer in O(n^2), not
+    # O(extent * n).
+    far = extent - 1
+    edge = [(v, loc) for v, loc in cells if loc[axis] == far]
+    v0, loc0 = edge[0]
+    candidates = sorted({far - loc[axis] for v, loc in cells
+                         if v == v0 and loc[1 - axis] == loc0[1 - axis] and 0 < far - loc[axis]})
+    for p in candidates:
+        _fn.check_deadline()
         if axis == 0:
             pruned = ((v, (i - p, j)) for v, (i, j) in cells if i >= p)
         else:

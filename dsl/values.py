@@ -234,19 +234,44 @@ def comparable_keys(values: list) -> list:
 
 # --- size and kinds ----------------------------------------------------------------------------
 
-def value_size(v) -> int:
+def value_size(v, limit: int | None = None) -> int:
     """1 for an int, bool, None or function; 1 + the sizes of the elements for a tuple or
-    frozenset (a pair is 3, a cell 5, a 30x30 grid 931)."""
+    frozenset (a pair is 3, a cell 5, a 30x30 grid 931).
+
+    With ``limit``, counting stops as soon as the total passes it and some number above
+    ``limit`` is returned: a value that shares its parts (``repeat`` of a ``repeat``) can be
+    far larger counted than it is in memory, and checking it against a cap must not take
+    time proportional to its counted size.
+    """
     t = type(v)
     if t is not tuple and t is not frozenset:
         return 1
+    if limit is None:
+        return _size_unbounded(v)
+    return _size_bounded(v, limit)
+
+
+def _size_unbounded(v) -> int:
     n = 1
     for e in v:
         te = type(e)
         if te is tuple or te is frozenset:
-            n += value_size(e)
+            n += _size_unbounded(e)
         else:
             n += 1
+    return n
+
+
+def _size_bounded(v, limit: int) -> int:
+    n = 1 + len(v)
+    if n > limit:
+        return n
+    for e in v:
+        te = type(e)
+        if te is tuple or te is frozenset:
+            n += _size_bounded(e, limit - n + 1) - 1
+            if n > limit:
+                return n
     return n
 
 

@@ -18,6 +18,7 @@ from codeit.dsl.values import (
     SizeLimitExceeded,
     Status,
     StepLimitExceeded,
+    TimeLimitExceeded,
     status_of_exception,
 )
 
@@ -853,3 +854,32 @@ def test_differential_against_arc_dsl():
             if theirs != ours:
                 mismatches.append((name, args, theirs, ours))
     assert not mismatches, mismatches[:5]
+
+
+# --- guards against runaway work on huge coordinates -----------------------------------------------
+
+def test_huge_lines_and_boxes_are_refused_past_the_cap():
+    far = fs((0, 0), (10**7, 10**7))
+    with fn.active(fn.Budget()):
+        for call, args in ((P.connect, ((0, 0), (0, 10**7))), (P.connect, ((0, 0), (10**7, 10**7))),
+                           (P.backdrop, (far,)), (P.delta, (far,)), (P.box, (far,)),
+                           (P.inbox, (far,)), (P.outbox, (far,))):
+            with pytest.raises(SizeLimitExceeded):
+                call(*args)
+        assert P.connect((0, 0), (3, 10**7)) == fs()  # not a line: nothing to build
+
+
+def test_period_of_a_very_wide_sparse_object_is_quick_and_exact():
+    assert P.hperiod(fs((1, (0, 0)), (1, (0, 10**9)))) == 10**9
+    assert P.hperiod(fs((1, (0, 0)), (1, (0, 3)), (1, (0, 6)))) == 3
+    assert P.vperiod(fs((1, (0, 0)), (2, (1, 0)), (1, (4, 0)), (2, (5, 0)))) == 4
+
+
+def test_long_loops_inside_a_primitive_check_the_deadline():
+    import time
+    budget = fn.Budget(deadline=time.perf_counter() - 1.0)
+    with fn.active(budget):
+        with pytest.raises(TimeLimitExceeded):
+            P.manhattan(IND, P2)
+        with pytest.raises(TimeLimitExceeded):
+            P.occurrences(G, OBJ)

@@ -165,6 +165,22 @@ def test_value_size_of_the_documented_examples():
     assert value_size(fn.Primitive("size", lambda c: len(c))) == 1
 
 
+def test_value_size_with_a_limit_stops_early_above_it():
+    grid = tuple((0,) * 30 for _ in range(30))
+    assert value_size(grid, limit=931) == 931
+    assert value_size(grid, limit=930) > 930
+    shared = (((1,) * 1000,) * 1000,) * 1000  # 10**9 counted, a few kB in memory
+    assert value_size(shared, limit=10**6) > 10**6
+
+
+@settings(max_examples=200, deadline=None)
+@given(_values, st.integers(0, 40))
+def test_value_size_with_a_limit_is_exact_up_to_it(v, limit):
+    n = value_size(v)
+    bounded = value_size(v, limit=limit)
+    assert bounded == n if n <= limit else bounded > limit
+
+
 # --- kind predicates -----------------------------------------------------------------------------
 
 def test_is_grid():
