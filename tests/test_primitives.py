@@ -783,7 +783,6 @@ def _load_arc_dsl():
     return module
 
 
-_ARC_STATUS = {TypeError: Status.TYPE_ERROR, AttributeError: Status.TYPE_ERROR}
 
 
 def _outcome(call, *args):
