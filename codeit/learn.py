@@ -82,7 +82,7 @@ def train(
     started = time.perf_counter()
     rows, skipped = [], 0
     for ex in examples:
-        ids = policy.training_ids(ex.prompt, ex.program)
+        ids = policy.format.training_ids(ex.prompt, ex.program)
         if len(ids["input_ids"]) > max_seq_len:
             skipped += 1
             continue
@@ -102,7 +102,7 @@ def train(
         order = rng.permutation(len(rows))
         for start in range(0, len(order), batch_size):
             batch = [rows[k] for k in order[start : start + batch_size]]
-            inputs = {k: v.to(device) for k, v in _collate(batch, policy.pad_id, policy.is_encoder_decoder).items()}
+            inputs = {k: v.to(device) for k, v in _collate(batch, policy.format.pad_id, policy.is_encoder_decoder).items()}
             if policy.is_encoder_decoder:
                 out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], labels=inputs["labels"])
             else:

@@ -19,7 +19,6 @@ from codeit.evaluate import Scoreboard
 from codeit.executor import Limits, make_executor
 from codeit.loop import report
 from codeit.loop.config import RunConfig
-from codeit.loop.prompts import prompt_text
 from codeit.loop.search import StepStats, search_step
 from codeit.relabel import Candidate, program_length
 from codeit.tasks import Task
@@ -49,6 +48,7 @@ def evaluate_checkpoint(
     out_dir: Path,
     config: RunConfig,
     device: str,
+    executor=None,
 ) -> dict:
     """Sample ``samples_per_task`` programs for every task (in rounds of config.sampling.samples_per_task)."""
     import numpy as np
@@ -69,7 +69,8 @@ def evaluate_checkpoint(
     stats = StepStats(**progress["stats"]) if progress["stats"] else StepStats()
     by_id = {t.id: t for t in tasks}
     ex = config.execution
-    executor = make_executor("auto", Limits(ex.time_limit, ex.max_steps, ex.max_value_size), ex.threads)
+    if executor is None:
+        executor = make_executor("auto", Limits(ex.time_limit, ex.max_steps, ex.max_value_size), ex.threads)
     sampler = make_sampler(config, Path(checkpoint), device)
     started = time.perf_counter()
     bar = tqdm(total=rounds * len(tasks), initial=progress["round"] * len(tasks) + progress["tasks_done"],
@@ -82,7 +83,7 @@ def evaluate_checkpoint(
             for start in range(first, len(tasks), TASKS_PER_STEP):
                 batch = tasks[start : start + TASKS_PER_STEP]
                 t0 = time.perf_counter()
-                samples = sampler.sample_texts([prompt_text(sampler.policy, t, config) for t in batch])
+                samples = sampler.sample_tasks(batch)
                 progress["sample_seconds"] += time.perf_counter() - t0
                 step = search_step(batch, samples, executor, relabel_experiences=False)
                 store.add_solutions([

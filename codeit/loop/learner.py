@@ -44,7 +44,7 @@ def draw_examples(buffer, policy, config: RunConfig) -> tuple[list, dict[str, in
     buffer.refresh()
     drawn = buffer.draw_without_replacement(training_counts(buffer, config))
     ids = np.concatenate([v for v in drawn.values()]) if drawn else np.zeros(0, np.int64)
-    examples = [Example(prompt_text(policy, experience_task(e), config), e.program) for e in buffer.experiences(ids)]
+    examples = [Example(prompt_text(policy.format, experience_task(e), config), e.program) for e in buffer.experiences(ids)]
     return examples, {k: int(len(v)) for k, v in drawn.items()}
 
 

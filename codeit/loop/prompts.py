@@ -13,21 +13,19 @@ from codeit.policy.encode import EncodeConfig, encode_task
 from codeit.tasks import Pair, Task
 
 
-def encode_config(policy, config: RunConfig) -> EncodeConfig:
+def encode_config(prompt_format, config: RunConfig) -> EncodeConfig:
+    """``prompt_format``: the policy's ``model.PromptFormat``."""
     return EncodeConfig(
-        format=policy.encode_format,
+        format=prompt_format.encode_format,
         max_tokens=config.sampling.max_prompt_tokens,
         include_test=False,
         max_pairs=1 if config.ablation.one_demo else None,
     )
 
 
-def prompt_text(policy, task, config: RunConfig) -> str:
-    count = None
-    if policy.encode_format == "codeit":
-        def count(text: str) -> int:
-            return len(policy.tokenizer(text, add_special_tokens=False).input_ids)
-    return encode_task(task, encode_config(policy, config), count).text
+def prompt_text(prompt_format, task, config: RunConfig) -> str:
+    """The prompt text of ``task`` for a policy of ``prompt_format`` (what training reads)."""
+    return encode_task(task, encode_config(prompt_format, config), prompt_format.count_tokens).text
 
 
 def experience_task(experience) -> Task:

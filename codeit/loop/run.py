@@ -33,7 +33,6 @@ from codeit.grids import GridBatch, grid_hashes, group_hashes, pack
 from codeit.loop import report
 from codeit.loop.config import RunConfig, load_config, save_config
 from codeit.loop.learner import LearnerProcess
-from codeit.loop.prompts import prompt_text
 from codeit.loop.search import StepStats, search_step
 from codeit.relabel import Candidate, program_length
 from codeit.tasks import Task, load_tasks
@@ -66,7 +65,8 @@ class StageClock:
 class Run:
     """One run folder."""
 
-    def __init__(self, run_dir: str | Path, config: RunConfig | None = None, *, log: Callable[[str], None] = print):
+    def __init__(self, run_dir: str | Path, config: RunConfig | None = None, *, executor=None,
+                 log: Callable[[str], None] = print):
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log = log
@@ -89,7 +89,8 @@ class Run:
         self.checkpoints.mkdir(exist_ok=True)
         self.device = resolve_device(config.policy.device)
         ex = config.execution
-        self.executor = make_executor("auto", Limits(ex.time_limit, ex.max_steps, ex.max_value_size), ex.threads)
+        self.limits = Limits(ex.time_limit, ex.max_steps, ex.max_value_size)
+        self.executor = executor if executor is not None else make_executor("auto", self.limits, ex.threads)
         self.clock = StageClock(defaultdict(float, self.store.get_state("stage_seconds", {})))
         search = load_tasks(config.search_set).tasks
         if config.max_search_tasks:
@@ -207,8 +208,7 @@ class Run:
                 self._adopt_checkpoint(learner, sampler)
             tasks = self.search_tasks[start : start + TASKS_PER_STEP]
             t0 = time.perf_counter()
-            prompts = [prompt_text(sampler.policy, t, config) for t in tasks]
-            samples = sampler.sample_texts(prompts)
+            samples = sampler.sample_tasks(tasks)
             dt = time.perf_counter() - t0
             sample_seconds += dt
             self.clock.add("sample", dt)

