@@ -38,6 +38,9 @@ class PrimitiveSpec:
     param_types: tuple[DslType, ...]
     """Type each parameter accepts, same order as ``param_names``: the catalogued annotation,
     widened where arc-dsl's functions accept more (``types.as_parameter``, ``_SIGNATURE_OVERRIDES``)."""
+    annotated_param_types: tuple[DslType, ...]
+    """The parameters' types as annotated (with ``_SIGNATURE_OVERRIDES``), before widening:
+    what a well-typed call passes."""
     return_type: DslType
     """Static type of the result; polymorphic results are ``Any``."""
     category: str
@@ -81,12 +84,13 @@ class ConstantSpec:
 # Signatures where arc-dsl's annotations disagree with what its functions do, found by running
 # its 400 solvers against the checker (a value outside its line's static type): astuple is
 # called on any two values (grids, sets, functions) to build a 2-tuple; numcolors returns the
-# number of colours, not a set; mapply on a tuple merges into a tuple.
+# number of colours, not a set; mapply and mfilter on a tuple merge into a tuple.
 # name -> (parameter types, return type); None keeps the catalogued one.
 _SIGNATURE_OVERRIDES: dict[str, tuple[tuple[DslType, ...] | None, DslType | None]] = {
     "astuple": ((ANY, ANY), TUPLE),
     "numcolors": (None, INTEGER),
     "mapply": (None, CONTAINER),
+    "mfilter": (None, CONTAINER),
 }
 
 
@@ -144,13 +148,14 @@ def _load_primitives() -> tuple[PrimitiveSpec, ...]:
             raise RegistryError(f"{where}: arity {row['arity']} but {len(names)} parameters")
         return_type = type_named(row["return_type"])
         override_params, override_return = _SIGNATURE_OVERRIDES.get(row["name"], (None, None))
-        types = override_params or tuple(as_parameter(t) for t in types)
+        annotated = override_params or types
         return_type = override_return or return_type
         specs.append(PrimitiveSpec(
             id=i,
             name=row["name"],
             param_names=names,
-            param_types=types,
+            param_types=tuple(as_parameter(t) for t in annotated),
+            annotated_param_types=annotated,
             return_type=return_type,
             category=row["category"],
             takes_callable=row["takes_callable"] == "yes",

@@ -27,7 +27,8 @@ class Shape(enum.IntFlag):
     PAIR = enum.auto()          # (i, j)
     CELL = enum.auto()          # (color, (i, j))
     GRID = enum.auto()          # tuple of equal-length tuples of ints
-    OTHER_TUPLE = enum.auto()   # any other tuple: of ints, of pairs, of grids, of objects, ...
+    INT_TUPLE = enum.auto()     # a tuple of ints that is not a pair (a column of colours, ...)
+    OTHER_TUPLE = enum.auto()   # any other tuple: of pairs, of grids, of objects, mixed, ...
     INT_SET = enum.auto()
     INDICES = enum.auto()       # frozenset of pairs
     OBJECT = enum.auto()        # frozenset of cells
@@ -37,7 +38,7 @@ class Shape(enum.IntFlag):
     FUNCTION = enum.auto()
 
 
-_TUPLES = Shape.PAIR | Shape.CELL | Shape.GRID | Shape.OTHER_TUPLE
+_TUPLES = Shape.PAIR | Shape.CELL | Shape.GRID | Shape.INT_TUPLE | Shape.OTHER_TUPLE
 _SETS = Shape.INT_SET | Shape.INDICES | Shape.OBJECT | Shape.OBJECTS | Shape.INDICES_SET | Shape.OTHER_SET
 _ALL = Shape(0)
 for _shape in Shape:
@@ -68,7 +69,7 @@ INTEGER = _t("Integer", Shape.INT | Shape.BOOL)
 INTEGER_TUPLE = _t("IntegerTuple", Shape.PAIR)
 NUMERICAL = _t("Numerical", Shape.INT | Shape.BOOL | Shape.PAIR)
 # maximum/minimum work on any collection of ints, a pair and a tuple of ints included.
-INTEGER_SET = _t("IntegerSet", Shape.INT_SET | Shape.PAIR | Shape.OTHER_TUPLE)
+INTEGER_SET = _t("IntegerSet", Shape.INT_SET | Shape.PAIR | Shape.INT_TUPLE)
 GRID = _t("Grid", Shape.GRID)
 CELL = _t("Cell", Shape.CELL)
 OBJECT = _t("Object", Shape.OBJECT)
@@ -78,7 +79,7 @@ INDICES_SET = _t("IndicesSet", Shape.INDICES_SET)
 PATCH = _t("Patch", Shape.OBJECT | Shape.INDICES)
 ELEMENT = _t("Element", Shape.OBJECT | Shape.GRID)
 PIECE = _t("Piece", Shape.GRID | Shape.OBJECT | Shape.INDICES)
-TUPLE_TUPLE = _t("TupleTuple", Shape.GRID | Shape.OTHER_TUPLE)
+TUPLE_TUPLE = _t("TupleTuple", Shape.GRID | Shape.OTHER_TUPLE)  # of tuples: never of ints
 TUPLE = _t("Tuple", _TUPLES)
 FROZEN_SET = _t("FrozenSet", _SETS)
 CONTAINER = _t("Container", _TUPLES | _SETS)
@@ -129,46 +130,49 @@ def is_subtype(actual: DslType, required: DslType) -> bool:
     return actual.shapes & required.shapes == actual.shapes
 
 
+_SET_OF = {
+    Shape.INT_SET: Shape.INT | Shape.BOOL,
+    Shape.INDICES: Shape.PAIR,
+    Shape.OBJECT: Shape.CELL,
+    Shape.OBJECTS: Shape.OBJECT,
+    Shape.INDICES_SET: Shape.INDICES,
+}
+
+
 def shape_of_value(value: object) -> Shape:
-    """The runtime shape of a concrete value; an empty frozenset is every set shape at once."""
+    """The runtime shape of a concrete value; an empty container has every shape it could be."""
     if isinstance(value, bool):
         return Shape.BOOL
     if isinstance(value, int):
         return Shape.INT
     if isinstance(value, tuple):
+        if not value:
+            # the empty grid (tophalf of one row), the "corner" of an empty patch, any empty tuple
+            return Shape.GRID | Shape.PAIR | Shape.INT_TUPLE | Shape.OTHER_TUPLE
         if len(value) == 2 and all(isinstance(e, int) for e in value):
             return Shape.PAIR
         if len(value) == 2 and isinstance(value[0], int) and shape_of_value(value[1]) == Shape.PAIR:
             return Shape.CELL
-        if value and all(isinstance(r, tuple) for r in value) and len({len(r) for r in value}) == 1 \
-                and all(isinstance(x, int) for r in value for x in r):
-            return Shape.GRID
+        if all(isinstance(e, int) for e in value):
+            return Shape.INT_TUPLE
+        if all(isinstance(r, tuple) for r in value) and all(isinstance(x, int) for r in value for x in r):
+            # Rows of unequal length still come from grid primitives (vconcat of grids of
+            # different widths, as in arc-dsl): a grid-like value, statically a Grid.
+            return Shape.GRID if len({len(r) for r in value}) == 1 else Shape.GRID | Shape.OTHER_TUPLE
         return Shape.OTHER_TUPLE
     if isinstance(value, frozenset):
         if not value:
             return _SETS
-        element_shapes = Shape(0)
-        has_empty_set = False
-        for e in value:
-            if isinstance(e, frozenset) and not e:
-                has_empty_set = True  # an empty set fits any set-of-sets shape
-            else:
-                element_shapes |= shape_of_value(e)
-        if has_empty_set and not element_shapes:
-            return Shape.OBJECTS | Shape.INDICES_SET | Shape.OTHER_SET
-        if has_empty_set:
-            element_shapes |= Shape.OBJECT if element_shapes & Shape.OBJECT else Shape.INDICES
-        if element_shapes & ~(Shape.INT | Shape.BOOL) == 0:
-            return Shape.INT_SET
-        if element_shapes == Shape.PAIR:
-            return Shape.INDICES
-        if element_shapes == Shape.CELL:
-            return Shape.OBJECT
-        if element_shapes & ~Shape.OBJECT == 0:
-            return Shape.OBJECTS
-        if element_shapes & ~Shape.INDICES == 0:
-            return Shape.INDICES_SET
-        return Shape.OTHER_SET
+        # Each element may have several shapes (an empty set, the "corner" ()); the set has
+        # every shape that all of its elements can have.
+        element_shapes = [shape_of_value(e) for e in value]
+        shapes = Shape(0)
+        for set_shape, element_shape in _SET_OF.items():
+            if all(e & element_shape for e in element_shapes):
+                shapes |= set_shape
+        if not shapes or any(e & (e - 1) for e in element_shapes):
+            shapes |= Shape.OTHER_SET
+        return shapes
     if callable(value):
         return Shape.FUNCTION
     return _ALL
