@@ -10,7 +10,7 @@ Three kinds, all saved and loaded in the standard transformers format (``save_pr
   made here (``PolicyConfig(arch="t5")``).
 
 How a prompt and a program become token ids is decided here, once, for both sampling and
-training (``Policy.prompt_ids``, ``Policy.training_ids``): with the DSL tokenizer a decoder-only
+training (``PromptFormat.prompt_ids``, ``PromptFormat.training_ids``): with the DSL tokenizer a decoder-only
 sequence is ``<bos> TASK <sep> PROGRAM <eos>``; an encoder-decoder reads ``TASK <eos>`` and writes
 ``PROGRAM <eos>``. A foreign tokenizer adds its own special tokens.
 """
@@ -18,7 +18,7 @@ sequence is ``<bos> TASK <sep> PROGRAM <eos>``; an encoder-decoder reads ``TASK 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,26 +61,36 @@ class PolicyConfig:
 
 
 @dataclass
-class Policy:
-    """A loaded model with its tokenizer and prompt convention."""
+class PromptFormat:
+    """How task text and program text become token ids for one policy, and back.
 
-    model: Any
-    """The transformers model (``LlamaForCausalLM``, ``T5ForConditionalGeneration``, ...), in eval mode."""
+    Needs only the tokenizer and the architecture, not the weights, so that a sampler that serves
+    the weights elsewhere (vLLM) builds the same prompts as training does.
+    """
+
     tokenizer: Any
-    """Its transformers tokenizer."""
-    path: str | None = None
-    """The folder or hub id it was loaded from or last saved to."""
+    """The policy's transformers tokenizer."""
+    is_encoder_decoder: bool
+    """True for T5-style models: the prompt goes to the encoder, the program comes from the decoder."""
     encode_format: str = "compact"
-    """The task encoding it reads."""
+    """The task encoding the policy reads (``codeit.policy.encode.FORMATS``)."""
     dsl_vocab: bool = field(init=False)
     """Whether the tokenizer is the DSL tokenizer (programs then decode exactly)."""
 
     def __post_init__(self) -> None:
         self.dsl_vocab = dsl_tok.is_dsl_tokenizer(self.tokenizer)
 
-    @property
-    def is_encoder_decoder(self) -> bool:
-        return bool(getattr(self.model.config, "is_encoder_decoder", False))
+    @classmethod
+    def from_pretrained(cls, path: str | Path, local_files_only: bool | None = None) -> "PromptFormat":
+        """The prompt format of the policy saved at ``path`` (a folder or hub id), without its weights."""
+        from transformers import AutoConfig
+
+        where = str(path)
+        if local_files_only is None:
+            local_files_only = Path(where).is_dir()
+        config = AutoConfig.from_pretrained(where, local_files_only=local_files_only)
+        tokenizer = _load_policy_tokenizer(where, bool(config.is_encoder_decoder), local_files_only)
+        return cls(tokenizer, bool(config.is_encoder_decoder), _encode_format(where, tokenizer))
 
     @property
     def eos_id(self) -> int:
@@ -90,11 +100,6 @@ class Policy:
     def pad_id(self) -> int:
         pad = self.tokenizer.pad_token_id
         return int(pad if pad is not None else self.tokenizer.eos_token_id)
-
-    @property
-    def max_positions(self) -> int | None:
-        config = self.model.config
-        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
 
     def _text_ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False).input_ids)
@@ -113,6 +118,15 @@ class Policy:
         if self.is_encoder_decoder:
             return ids + [self.eos_id]
         return [int(tok.bos_token_id)] + ids + [int(tok.sep_token_id)]
+
+    @property
+    def prompt_overhead(self) -> int:
+        """Tokens a prompt holds beyond the task text's own (bos, sep, eos)."""
+        return len(self.prompt_ids("")) if self.dsl_vocab else 4
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` alone, as this tokenizer splits it."""
+        return len(self._text_ids(text))
 
     def program_ids(self, program: str) -> list[int]:
         """Token ids the model writes for ``program`` (ending with eos)."""
@@ -137,6 +151,33 @@ class Policy:
             ids = ids[: ids.index(self.eos_id)]
         return self.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
+
+@dataclass
+class Policy:
+    """A loaded model with its tokenizer and prompt convention."""
+
+    model: Any
+    """The transformers model (``LlamaForCausalLM``, ``T5ForConditionalGeneration``, ...), in eval mode."""
+    tokenizer: Any
+    """Its transformers tokenizer."""
+    path: str | None = None
+    """The folder or hub id it was loaded from or last saved to."""
+    encode_format: str = "compact"
+    """The task encoding it reads."""
+    format: PromptFormat = field(init=False)
+    """Its prompt and program token convention."""
+
+    def __post_init__(self) -> None:
+        self.format = PromptFormat(self.tokenizer, self.is_encoder_decoder, self.encode_format)
+
+    @property
+    def is_encoder_decoder(self) -> bool:
+        return bool(getattr(self.model.config, "is_encoder_decoder", False))
+
+    @property
+    def max_positions(self) -> int | None:
+        return max_positions(self.model.config)
+
     def save(self, path: str | Path) -> Path:
         """Save weights, config, tokenizer and the prompt convention into the folder ``path``."""
         path = Path(path)
@@ -146,6 +187,28 @@ class Policy:
         (path / POLICY_FILE).write_text(json.dumps({"encode_format": self.encode_format}, indent=1) + "\n")
         self.path = str(path)
         return path
+
+
+def max_positions(config) -> int | None:
+    """Longest sequence a model config allows, when it says (T5's relative positions do not)."""
+    return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+
+
+def _load_policy_tokenizer(where: str, is_encoder_decoder: bool, local_files_only: bool):
+    tokenizer = dsl_tok.load_tokenizer(where, local_files_only=local_files_only)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    # Decoder-only batches are left-padded so every prompt ends where generation starts.
+    tokenizer.padding_side = "right" if is_encoder_decoder else "left"
+    return tokenizer
+
+
+def _encode_format(where: str, tokenizer) -> str:
+    policy_file = Path(where) / POLICY_FILE
+    if policy_file.is_file():
+        return json.loads(policy_file.read_text()).get("encode_format", "compact")
+    # A foreign checkpoint (CodeT5+, say) without our file is taken to read CodeIt's layout.
+    return "compact" if dsl_tok.is_dsl_tokenizer(tokenizer) else "codeit"
 
 
 def _generation_defaults(model, tokenizer) -> None:
@@ -187,6 +250,7 @@ def create_policy(config: PolicyConfig = PolicyConfig(), tokenizer=None) -> Poli
         model = T5ForConditionalGeneration(model_config)
     model.generation_config = GenerationConfig.from_model_config(model.config)
     _generation_defaults(model, tok)
+    tok.padding_side = "right" if config.arch == "t5" else "left"
     model.eval()
     return Policy(model, tok, None, config.encode_format)
 
@@ -214,19 +278,9 @@ def load_policy(path: str | Path, *, local_files_only: bool | None = None, dtype
     if dtype is not None:
         kwargs["dtype"] = dtype
     model = auto.from_pretrained(where, **kwargs)
-    tokenizer = dsl_tok.load_tokenizer(where, local_files_only=local_files_only)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    if not config.is_encoder_decoder:
-        tokenizer.padding_side = "left"
-    encode_format = "compact"
-    policy_file = Path(where) / POLICY_FILE
-    if is_folder and policy_file.exists():
-        encode_format = json.loads(policy_file.read_text()).get("encode_format", "compact")
-    elif not dsl_tok.is_dsl_tokenizer(tokenizer):
-        encode_format = "codeit"  # a foreign checkpoint (CodeT5+ say) is assumed to be CodeIt's
+    tokenizer = _load_policy_tokenizer(where, bool(config.is_encoder_decoder), local_files_only)
     model.eval()
-    return Policy(model, tokenizer, where, encode_format)
+    return Policy(model, tokenizer, where, _encode_format(where, tokenizer))
 
 
 def describe(policy: Policy) -> dict[str, Any]:

