@@ -164,3 +164,46 @@ def test_run_on_task_accepts_tuple_pairs():
         test = [(np.array([[3, 4]]), None)]
     result = run_on_task(parse("O = vmirror(I)"), T)
     assert result.pairs[0].matches and result.pairs[1].expected is None and result.solved
+
+
+# --- codeit exec --------------------------------------------------------------------------------
+
+SEED_007 = "x1 = upscale(I, THREE)\nx2 = hconcat(I, I)\nx3 = hconcat(x2, I)\nx4 = vconcat(x3, x3)\nx5 = vconcat(x4, x3)\nO = cellwise(x1, x5, ZERO)\n"
+
+
+def test_exec_solved_program_from_a_file(tmp_path, capsys):
+    from codeit.cli import main
+
+    path = tmp_path / "p.dsl"
+    path.write_text(SEED_007)
+    assert main(["exec", str(path), "--task", "007bbfb7", "--color", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "train 0: match" in out and "expected" in out and "produced" in out
+    assert "(solved)" in out
+    # the expected and produced grids stand side by side: a row of digits, twice
+    assert any(len(line.split()) == 2 and line.split()[0] == line.split()[1] and line.split()[0].isdigit()
+               for line in out.splitlines())
+
+
+def test_exec_reports_mismatches_and_failures(capsys):
+    from codeit.cli import main
+
+    assert main(["exec", "O = rot90(I)", "--task", "007bbfb7", "--color", "never"]) == 1
+    assert "MISMATCH" in capsys.readouterr().out
+    assert main(["exec", "x1 = divide(ONE, ZERO)\nO = canvas(x1, UNITY)", "--task", "007bbfb7"]) == 1
+    assert "RUNTIME_ERROR at line 1" in capsys.readouterr().out
+
+
+def test_exec_bad_program_exits_2_naming_the_line(capsys):
+    from codeit.cli import main
+
+    assert main(["exec", "x1 = rot90(I)\nO = frob(x1)", "--task", "007bbfb7"]) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "unknown name 'frob'" in err
+
+
+def test_exec_unknown_task_exits_2(capsys):
+    from codeit.cli import main
+
+    assert main(["exec", "O = rot90(I)", "--task", "00000000", "--tasks", "arc1/training"]) == 2
+    assert "00000000" in capsys.readouterr().err
