@@ -79,7 +79,8 @@ def read_solvers(text: str, path: str = "<text>") -> SolverFile:
         stripped = code.strip()
         if not indented:
             if task_id is not None:
-                fail(SolverImportError(path, number, "solver ends without 'return O'", task_id))
+                last = body[-1][0] if body else def_line
+                fail(SolverImportError(path, last, "solver ends without 'return O'", task_id))
                 task_id = None
             m = _DEF.match(stripped)
             if m:
@@ -115,7 +116,8 @@ def read_solvers(text: str, path: str = "<text>") -> SolverFile:
             continue
         body.append((number, stripped))
     if task_id is not None and not failed:
-        fail(SolverImportError(path, def_line, "solver ends without 'return O'", task_id))
+        last = body[-1][0] if body else def_line
+        fail(SolverImportError(path, last, "solver ends without 'return O'", task_id))
     return result
 
 

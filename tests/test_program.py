@@ -174,3 +174,54 @@ def test_check_validates_an_ir_built_by_hand():
         check(Program((Line(Ref("prim", "size"), (INPUT,)), Line(Ref("prim", "size"), (INPUT, INPUT)))))
     with pytest.raises(ValueError):
         Ref("local", 0)
+
+
+# --- arc-dsl solver files -----------------------------------------------------------------------
+
+from codeit.dsl.arcdsl_import import SolverImportError, import_solvers, read_solvers  # noqa: E402
+
+SOLVER_FILE = '''from dsl import *
+from constants import *
+
+
+def solve_00000001(I):
+    x1 = objects(I, T, F, T)
+    x2 = argmax(x1, size)
+    O = subgrid(x2, I)
+    return O
+
+
+def solve_00000002(I):
+    O = rot90(I)
+    return O
+'''
+
+
+def test_solver_file_becomes_programs():
+    programs = import_solvers(SOLVER_FILE, "solvers.py")
+    assert sorted(programs) == ["00000001", "00000002"]
+    assert print_program(programs["00000001"]) == REAL
+    assert programs["00000001"].source_lines == (6, 7, 8)  # lines of the file
+
+
+@pytest.mark.parametrize("body, line, fragment", [
+    ("    x1 = objects(I, T, F, T)\n    if x1:\n        O = I\n    return O\n", 3, "'if' statement"),
+    ("    x1 = objects(I, T, F, T)\n    for x in x1:\n    return O\n", 3, "'for' statement"),
+    ("    x1 = objects(I, T, F, T)\n    O = subgrid(x1, I)\n", 2, "without 'return O'"),
+    ("    x1 = objects(I, T, F, T)\n    O = frob(x1)\n    return O\n", 3, "unknown name 'frob'"),
+    ("    O = size(3)\n    return O\n", 2, "literal"),
+])
+def test_solver_file_rejections_name_the_file_line(body, line, fragment):
+    text = "def solve_0000000a(I):\n" + body
+    with pytest.raises(SolverImportError) as info:
+        import_solvers(text, "s.py")
+    assert info.value.line == line and fragment in info.value.reason, str(info.value)
+    assert f"s.py:{line}" in str(info.value) and info.value.task_id == "0000000a"
+
+
+def test_solver_file_keeps_good_solvers_when_one_is_bad():
+    text = SOLVER_FILE + "\n\ndef solve_00000003(I):\n    x1 = lambda_(I)\n    return x1\nprint('hello')\n"
+    result = read_solvers(text, "s.py")
+    assert sorted(result.programs) == ["00000001", "00000002"]
+    assert "00000003" in result.errors
+    assert any("not a solver definition" in e.reason for e in result.errors.values())
