@@ -207,7 +207,7 @@ def test_solver_file_becomes_programs():
 @pytest.mark.parametrize("body, line, fragment", [
     ("    x1 = objects(I, T, F, T)\n    if x1:\n        O = I\n    return O\n", 3, "'if' statement"),
     ("    x1 = objects(I, T, F, T)\n    for x in x1:\n    return O\n", 3, "'for' statement"),
-    ("    x1 = objects(I, T, F, T)\n    O = subgrid(x1, I)\n", 2, "without 'return O'"),
+    ("    x1 = objects(I, T, F, T)\n    O = subgrid(x1, I)\n", 3, "without 'return O'"),
     ("    x1 = objects(I, T, F, T)\n    O = frob(x1)\n    return O\n", 3, "unknown name 'frob'"),
     ("    O = size(3)\n    return O\n", 2, "literal"),
 ])
