@@ -116,9 +116,9 @@ def run(program: Program, grid: Any, *, max_steps: int = 100_000, time_limit: fl
                 if not callable(func):
                     raise TypeError(f"{describe(func)} is not a function")
                 value = func(*args)
-                size = value_size(value)
-                if size > max_value_size:
-                    raise SizeLimitExceeded(f"value of size {size} exceeds the cap of {max_value_size}")
+                # bounded count: a value sharing its parts may be huge counted, small in memory
+                if value_size(value, max_value_size) > max_value_size:
+                    raise SizeLimitExceeded(f"the line's value exceeds the size cap of {max_value_size}")
                 if budget.deadline is not None and time.perf_counter() > budget.deadline:
                     raise TimeLimitExceeded(f"deadline passed after {budget.steps} steps")
                 results.append(value)

@@ -110,7 +110,7 @@ O = canvas(ZERO, UNITY)
 
 
 def test_memory_error_is_caught(monkeypatch):
-    def exhausted(value):
+    def exhausted(value, limit=None):
         raise MemoryError("simulated")
     monkeypatch.setattr(interpreter, "value_size", exhausted)
     r = run_text("O = rot90(I)")
