@@ -79,6 +79,10 @@ def _fill(rng: np.random.Generator, ptype: DslType, infos: list[ValueInfo],
     return _choose(rng, [r for r, _ in candidates], [w for _, w in candidates])
 
 
+fill_parameter = _fill
+"""Public name of ``_fill(rng, ptype, infos, config)``: a ref that can fill a parameter of ``ptype``."""
+
+
 def _draw_line(rng: np.random.Generator, infos: list[ValueInfo], config: GeneratorConfig,
                want_grid: bool) -> tuple[Line, ValueInfo] | None:
     fn_vars = [k for k, info in enumerate(infos) if info.may_be_function and info.arity is not None]
