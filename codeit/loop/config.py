@@ -112,6 +112,8 @@ class RunConfig:
     """Meta-iterations to run (CodeIt: 100)."""
     initial_mutants: int = 400
     """Mutants of the seed programs added to the initial buffer."""
+    tasks_per_step: int = 8
+    """Search tasks sampled, run and stored together; progress is saved after each such step."""
     mode: str = "sync"
     """"sync": sample, then train, as in the paper; "overlapped": keep sampling while the learner trains."""
     seed: int = 0

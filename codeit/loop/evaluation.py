@@ -23,8 +23,6 @@ from codeit.loop.search import StepStats, search_step
 from codeit.relabel import Candidate, program_length
 from codeit.tasks import Task
 
-TASKS_PER_STEP = 8
-
 
 def _stored_candidates(store: ExperienceStore, tasks: dict[str, Task]) -> list[Candidate]:
     import numpy as np
@@ -80,8 +78,8 @@ def evaluate_checkpoint(
             n = min(per_round, samples_per_task - r * per_round)
             sampler.set_samples(n, seed=config.seed + r)
             first = progress["tasks_done"] if r == progress["round"] else 0
-            for start in range(first, len(tasks), TASKS_PER_STEP):
-                batch = tasks[start : start + TASKS_PER_STEP]
+            for start in range(first, len(tasks), config.tasks_per_step):
+                batch = tasks[start : start + config.tasks_per_step]
                 t0 = time.perf_counter()
                 samples = sampler.sample_tasks(batch)
                 progress["sample_seconds"] += time.perf_counter() - t0

@@ -37,8 +37,6 @@ from codeit.loop.search import StepStats, search_step
 from codeit.relabel import Candidate, program_length
 from codeit.tasks import Task, load_tasks
 
-TASKS_PER_STEP = 8
-
 
 def resolve_device(name: str) -> str:
     if name != "auto":
@@ -203,10 +201,11 @@ class Run:
         policy_only.add(self._candidates(iteration=iteration))
         bar = tqdm(total=len(self.search_tasks), initial=done, desc=f"iteration {iteration}: sampling", unit="task")
         sample_seconds = progress["sample_seconds"]
-        for start in range(done, len(self.search_tasks), TASKS_PER_STEP):
+        step_size = config.tasks_per_step
+        for start in range(done, len(self.search_tasks), step_size):
             if learner is not None and learner.ready():
                 self._adopt_checkpoint(learner, sampler)
-            tasks = self.search_tasks[start : start + TASKS_PER_STEP]
+            tasks = self.search_tasks[start : start + step_size]
             t0 = time.perf_counter()
             samples = sampler.sample_tasks(tasks)
             dt = time.perf_counter() - t0
