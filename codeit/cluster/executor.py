@@ -1,0 +1,302 @@
+"""``RayExecutor``: the ``codeit.executor.Executor`` protocol over Ray actors that each hold a native interpreter.
+
+One call ships its programs (packed flat, ``codeit.cluster.packing``) and its grids to Ray's object
+store once; the jobs are cut into batches of consecutive rows, and every batch is a task on one
+actor, which compiles only the programs that batch uses and runs it on its own thread pool.
+Finished batches come back in order of completion (``submit`` returns an iterator over them) and
+``run`` reassembles them in job order.
+
+An actor that dies (node lost, process killed, ``ray.kill``) fails every batch it holds; each of
+those batches is sent again to a live actor (a fresh actor replaces the dead one), and a batch id
+that has already been delivered is never delivered again, so every job has exactly one result.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import ray
+from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
+
+from codeit.cluster.packing import PackedPrograms, pack_programs
+from codeit.execute.native import Limits as NativeLimits
+from codeit.grids import SIDE, GridBatch
+
+
+class ClusterError(RuntimeError):
+    """The Ray backend could not complete a call (a batch failed too often, or no actor is left)."""
+
+
+@dataclass(frozen=True)
+class RayExecutorConfig:
+    """How the Ray executor spreads work."""
+
+    actors: int = 2
+    """Interpreter actors kept alive for the executor's lifetime."""
+    threads_per_actor: int = 1
+    """Native worker threads in each actor; also the CPUs Ray reserves for it."""
+    batch_size: int = 2048
+    """Jobs per Ray task: larger amortises Ray's per-task cost, smaller balances load and loses less on a death."""
+    inflight_per_actor: int = 2
+    """Batches queued on each actor at once, so an actor never idles waiting for its next batch."""
+    max_attempts: int = 3
+    """Times one batch may be sent before the call fails (actor deaths only; a bug fails at once)."""
+    replace_dead_actors: bool = True
+    """Start a fresh actor for each one that dies, keeping the pool at ``actors``."""
+    spread: bool = True
+    """Ask Ray to place actors on different nodes (``SPREAD``) rather than pack them on one."""
+
+
+def native_limits(limits: Any) -> NativeLimits:
+    """A ``codeit.executor.Limits`` (or native ``Limits``, or None) as the native interpreter's limits,
+    converted exactly as ``NativeExecutor`` does, so both backends run under the same limits."""
+    if limits is None:
+        return NativeLimits()
+    if isinstance(limits, NativeLimits):
+        return limits
+    return NativeLimits(max_steps=limits.max_steps, time_limit=limits.time_limit, max_value_size=limits.max_value_size)
+
+
+class ExecutionWorker:
+    """The body of one actor: a native interpreter with its own thread pool."""
+
+    def __init__(self, threads: int, limits: NativeLimits):
+        from codeit.execute.native import NativeInterpreter
+
+        self.interpreter = NativeInterpreter(threads=threads, limits=limits)
+
+    def ready(self) -> int:
+        return os.getpid()
+
+    def run(self, batch_id: int, programs: PackedPrograms, grids: tuple[np.ndarray, np.ndarray], jobs: np.ndarray):
+        """Run one batch; returns (batch_id, status, steps, shapes, rows with an output, those outputs)."""
+        from codeit.execute.native import CompiledPrograms
+
+        used, local = np.unique(jobs[:, 0], return_inverse=True)
+        compiled = CompiledPrograms(programs.program(int(p)) for p in used)
+        local_jobs = np.stack([local.astype(np.int32), jobs[:, 1].astype(np.int32)], axis=1)
+        r = self.interpreter.run_batch(compiled, GridBatch(grids[0], grids[1]), local_jobs)
+        # Only successful runs carry a grid; most sampled programs fail, so ship just those.
+        with_output = np.flatnonzero(r.shapes[:, 0])
+        return batch_id, r.status, r.steps, r.shapes, with_output, r.outputs[with_output]
+
+
+_RemoteWorker = ray.remote(max_restarts=0)(ExecutionWorker)
+
+
+@dataclass
+class _Actor:
+    handle: Any
+    serial: int
+    """Unique over the executor's life (a replacement gets a new one)."""
+    alive: bool = True
+
+
+@dataclass(frozen=True)
+class FinishedBatch:
+    """One batch of consecutive jobs, as delivered by ``ExecStream``."""
+
+    batch_id: int
+    start: int
+    """First job row of the batch."""
+    stop: int
+    """One past its last job row."""
+    status: np.ndarray
+    """int32 [stop - start]: status codes (``dsl.values.Status``)."""
+    steps: np.ndarray
+    """int64 [stop - start]: steps used."""
+    outputs: GridBatch
+    """Output grids of the batch's jobs (0 x 0 where a job did not succeed)."""
+    attempts: int
+    """Times the batch was sent (1 unless an actor died holding it)."""
+
+
+class ExecStream:
+    """The batches of one ``RayExecutor.submit`` call, yielded as they finish."""
+
+    def __init__(self, executor: "RayExecutor", programs_ref, grids_ref, jobs: np.ndarray, collect: bool):
+        self._executor = executor
+        self._programs_ref = programs_ref
+        self._grids_ref = grids_ref
+        self.jobs = jobs
+        size = executor.config.batch_size
+        self.bounds = [(a, min(a + size, len(jobs))) for a in range(0, len(jobs), size)]
+        self._pending: deque[int] = deque(range(len(self.bounds)))
+        self._inflight: dict[Any, tuple[int, _Actor]] = {}
+        self._attempts = [0] * len(self.bounds)
+        self.delivered: set[int] = set()
+        """Batch ids already yielded (a batch is never yielded twice)."""
+        self.retries = 0
+        """Batches sent again because the actor holding them died."""
+        self._collect = collect
+        if collect:
+            n = len(jobs)
+            self._status = np.zeros(n, dtype=np.int32)
+            self._steps = np.zeros(n, dtype=np.int64)
+            self._data = np.zeros((n, SIDE, SIDE), dtype=np.uint8)
+            self._shapes = np.zeros((n, 2), dtype=np.int32)
+
+    def __len__(self) -> int:
+        """Number of batches."""
+        return len(self.bounds)
+
+    def __iter__(self) -> Iterator[FinishedBatch]:
+        return self
+
+    def __next__(self) -> FinishedBatch:
+        while len(self.delivered) < len(self.bounds):
+            self._dispatch()
+            ready, _ = ray.wait(list(self._inflight), num_returns=1)
+            batch_id, actor = self._inflight.pop(ready[0])
+            try:
+                out = ray.get(ready[0])
+            except RayTaskError as exc:
+                # An exception inside the interpreter layer is a bug, not a lost machine: retrying hides it.
+                start, stop = self.bounds[batch_id]
+                raise ClusterError(f"batch {batch_id} (jobs {start}..{stop - 1}) failed on actor "
+                                   f"{actor.serial}: {exc}") from exc
+            except (RayActorError, WorkerCrashedError) as exc:
+                self._executor._lost(actor)
+                self._retry(batch_id, exc)
+                continue
+            if batch_id in self.delivered:
+                continue
+            self.delivered.add(batch_id)
+            return self._finish(batch_id, out)
+        raise StopIteration
+
+    def _dispatch(self) -> None:
+        load: dict[int, int] = {}
+        for _, actor in self._inflight.values():
+            load[actor.serial] = load.get(actor.serial, 0) + 1
+        limit = self._executor.config.inflight_per_actor
+        for actor in self._executor.live_actors():
+            while self._pending and load.get(actor.serial, 0) < limit:
+                batch_id = self._pending.popleft()
+                start, stop = self.bounds[batch_id]
+                self._attempts[batch_id] += 1
+                ref = actor.handle.run.remote(batch_id, self._programs_ref, self._grids_ref, self.jobs[start:stop])
+                self._inflight[ref] = (batch_id, actor)
+                load[actor.serial] = load.get(actor.serial, 0) + 1
+        if not self._inflight:
+            raise ClusterError(f"no live actor to run {len(self._pending)} remaining batches")
+
+    def _retry(self, batch_id: int, exc: Exception) -> None:
+        if batch_id in self.delivered:
+            return
+        if self._attempts[batch_id] >= self._executor.config.max_attempts:
+            start, stop = self.bounds[batch_id]
+            raise ClusterError(f"batch {batch_id} (jobs {start}..{stop - 1}) lost its actor "
+                               f"{self._attempts[batch_id]} times; last error: {exc}") from exc
+        self.retries += 1
+        self._pending.appendleft(batch_id)
+
+    def _finish(self, batch_id: int, out) -> FinishedBatch:
+        _, status, steps, shapes, with_output, grids = out
+        start, stop = self.bounds[batch_id]
+        data = np.zeros((stop - start, SIDE, SIDE), dtype=np.uint8)
+        data[with_output] = grids
+        batch = FinishedBatch(batch_id, start, stop, status.astype(np.int32), np.asarray(steps, dtype=np.int64),
+                              GridBatch(data, np.asarray(shapes, dtype=np.int32)), self._attempts[batch_id])
+        if self._collect:
+            self._status[start:stop] = batch.status
+            self._steps[start:stop] = batch.steps
+            self._data[start:stop] = data
+            self._shapes[start:stop] = batch.outputs.shapes
+        return batch
+
+    def result(self):
+        """Every job's result in job order (waits for the batches not yet delivered)."""
+        from codeit.executor import ExecResult
+
+        if not self._collect:
+            raise ClusterError("this stream was submitted with collect=False: iterate it instead")
+        for _ in self:
+            pass
+        return ExecResult(self._status, self._steps, GridBatch(self._data, self._shapes))
+
+
+@dataclass
+class RayExecutor:
+    """``codeit.executor.Executor`` over a pool of Ray actors; needs ``ray.init`` first."""
+
+    limits: Any = None
+    """A ``codeit.executor.Limits`` or native ``Limits`` (None: the native defaults)."""
+    config: RayExecutorConfig = field(default_factory=RayExecutorConfig)
+    _actors: list[_Actor] = field(init=False, repr=False, default_factory=list)
+    _serials: int = field(init=False, repr=False, default=0)
+
+    def __post_init__(self):
+        if not ray.is_initialized():
+            raise ClusterError("RayExecutor needs a Ray connection: call codeit.cluster.connect(...) or ray.init(...) first")
+        self._native_limits = native_limits(self.limits)
+        for _ in range(self.config.actors):
+            self._start_actor()
+        try:
+            ray.get([a.handle.ready.remote() for a in self._actors])
+        except RayActorError as exc:
+            self.close()
+            raise ClusterError(f"an interpreter actor failed to start (is codeit, with its native module, "
+                               f"installed on every node?): {exc}") from exc
+
+    def _start_actor(self) -> _Actor:
+        options: dict[str, Any] = {"num_cpus": self.config.threads_per_actor}
+        if self.config.spread:
+            options["scheduling_strategy"] = "SPREAD"
+        handle = _RemoteWorker.options(**options).remote(self.config.threads_per_actor, self._native_limits)
+        self._serials += 1
+        actor = _Actor(handle, self._serials)
+        self._actors.append(actor)
+        return actor
+
+    def live_actors(self) -> list[_Actor]:
+        return [a for a in self._actors if a.alive]
+
+    @property
+    def actors(self) -> list[Any]:
+        """Handles of the live actors (for monitoring, or for killing one in a test)."""
+        return [a.handle for a in self.live_actors()]
+
+    def _lost(self, actor: _Actor) -> None:
+        if not actor.alive:
+            return
+        actor.alive = False
+        if self.config.replace_dead_actors:
+            self._start_actor()
+
+    def submit(self, programs: Sequence[Any] | PackedPrograms, grids: Sequence[np.ndarray] | GridBatch,
+               jobs: np.ndarray, *, collect: bool = True) -> ExecStream:
+        """Start running ``programs[jobs[k, 0]]`` on ``grids[jobs[k, 1]]``; iterate the stream for finished
+        batches, or call its ``result()``. ``collect=False`` keeps no copy of the results (stream only)."""
+        from codeit.execute.native import pack_grids
+
+        packed = programs if isinstance(programs, PackedPrograms) else pack_programs(programs)
+        data, shapes = pack_grids(grids)
+        jobs = np.ascontiguousarray(np.asarray(jobs, dtype=np.int64).reshape(-1, 2))
+        if len(jobs):
+            bad = np.flatnonzero((jobs[:, 0] < 0) | (jobs[:, 0] >= len(packed)) | (jobs[:, 1] < 0) | (jobs[:, 1] >= len(shapes)))
+            if len(bad):
+                k = int(bad[0])
+                raise IndexError(f"job {k} = ({jobs[k, 0]}, {jobs[k, 1]}) is out of range: "
+                                 f"{len(packed)} programs, {len(shapes)} grids")
+        return ExecStream(self, ray.put(packed), ray.put((data, shapes)), jobs, collect)
+
+    def run(self, programs: Sequence[Any], grids: Sequence[np.ndarray], jobs: np.ndarray):
+        """Run every job; results in job order (the ``Executor`` protocol)."""
+        return self.submit(programs, grids, jobs).result()
+
+    def close(self) -> None:
+        for actor in self._actors:
+            if actor.alive:
+                ray.kill(actor.handle)
+                actor.alive = False
+
+    def __enter__(self) -> "RayExecutor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
