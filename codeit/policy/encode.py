@@ -224,6 +224,69 @@ def compact_test(inp: np.ndarray) -> list[str]:
     return [TEST_TOKEN] + compact_grid(inp)
 
 
+def decode_compact_grid(tokens: Sequence[str], relative_to: np.ndarray | None = None) -> np.ndarray:
+    """The grid that compact-form ``tokens`` describe (the inverse of ``compact_grid``).
+
+    ``relative_to`` is the input grid a ``diff`` form was written against. Raises ValueError
+    naming the fault on malformed tokens.
+    """
+    tokens = list(tokens)
+    if not tokens:
+        raise ValueError("decode_compact_grid: no tokens")
+    if tokens[0] == DIFF_MARK:
+        if relative_to is None:
+            raise ValueError("decode_compact_grid: a diff form needs the grid it is relative to")
+        grid = np.array(relative_to, dtype=np.int64, copy=True)
+        _fill_groups(grid, tokens[1:])
+        return grid
+    if len(tokens) < 3 or tokens[1] != SHAPE_SEP:
+        raise ValueError(f"decode_compact_grid: expected 'H x W', got {' '.join(tokens[:3])!r}")
+    h, w = int(tokens[0]), int(tokens[2])
+    body = tokens[3:]
+    if body[:1] == [SPARSE_MARK]:
+        grid = np.full((h, w), int(body[1]), dtype=np.int64)
+        _fill_groups(grid, body[2:])
+        return grid
+    rows: list[list[int]] = []
+    current: list[int] = []
+    for tok in body + [ROW_SEP]:
+        if tok == ROW_SEP:
+            rows.append(current)
+            current = []
+        elif tok == SAME_ROW:
+            if not rows:
+                raise ValueError("decode_compact_grid: '^' on the first row")
+            current = list(rows[-1])
+        elif tok.startswith("*"):
+            if not current:
+                raise ValueError(f"decode_compact_grid: run {tok} without a colour")
+            current += [current[-1]] * (int(tok[1:]) - 1)
+        else:
+            current.append(int(tok))
+    grid = np.array(rows, dtype=np.int64)
+    if grid.shape != (h, w):
+        raise ValueError(f"decode_compact_grid: rows make {grid.shape}, the header says {(h, w)}")
+    return grid
+
+
+def _fill_groups(grid: np.ndarray, tokens: Sequence[str]) -> None:
+    colour = row = None
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        if tok == GROUP_SEP:
+            colour, row = int(tokens[k + 1]), None
+            k += 2
+            continue
+        if tok.startswith("r"):
+            row = int(tok[1:])
+        elif colour is None or row is None:
+            raise ValueError(f"decode_compact_grid: column {tok} outside a '; colour rI' group")
+        else:
+            grid[row, int(tok)] = colour
+        k += 1
+
+
 # ---------------------------------------------------------------------------------------------
 # CodeIt's grid text.
 
