@@ -23,7 +23,7 @@ import numpy as np
 
 from codeit.dsl import registry
 from codeit.dsl.functions import FunctionValue
-from codeit.dsl.generate import GeneratorConfig, _fill
+from codeit.dsl.generate import GeneratorConfig, fill_parameter
 from codeit.dsl.program import CheckFailure, Line, Program, ProgramError, Ref, ValueInfo, check, infer_line
 from codeit.dsl.types import ANY, CALLABLE, is_compatible, type_of_value
 
@@ -126,7 +126,7 @@ def draw_call(rng: np.random.Generator, infos: list[ValueInfo], want: ValueInfo,
         spec = candidates[int(rng.integers(len(candidates)))]
         args = []
         for ptype in spec.param_types:
-            ref = _fill(rng, ptype, infos, config)
+            ref = fill_parameter(rng, ptype, infos, config)
             if ref is None:
                 break
             args.append(ref)
@@ -157,7 +157,7 @@ def _replace_argument(rng, program, infos, at, config) -> Program | None:
         args = list(target.args)
         args[pos] = Ref("var", at)
         return _replace_line(widened, at + 1, Line(target.func, tuple(args)))
-    ref = _fill(rng, ptype, before, config.generator)
+    ref = fill_parameter(rng, ptype, before, config.generator)
     if ref is None or ref == line.args[pos]:
         return None
     args = list(line.args)

@@ -18,13 +18,11 @@ every part is itself an ``order_key``.
 
 from __future__ import annotations
 
-import csv
 import functools
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from codeit.dsl.values import (
@@ -35,15 +33,12 @@ from codeit.dsl.values import (
     order_key,
 )
 
-_PRIMITIVES_TSV = Path(__file__).resolve().with_name("primitives.tsv")
-
-
 @functools.cache
 def primitive_ids() -> dict[str, int]:
-    """Primitive name -> row in primitives.tsv (the id shared with the native interpreter)."""
-    with open(_PRIMITIVES_TSV, newline="", encoding="utf-8") as f:
-        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return {row["name"]: i for i, row in enumerate(rows)}
+    """Primitive name -> its registry id (the row in primitives.tsv, shared with the native side)."""
+    from codeit.dsl import registry  # the registry imports this module's function values lazily
+
+    return {spec.name: spec.id for spec in registry.PRIMITIVES}
 
 
 # --- the budget ----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def _choose(rng: np.random.Generator, items: list, weights: list[float] | None =
     return items[int(rng.choice(len(items), p=w / w.sum()))]
 
 
-def _fill(rng: np.random.Generator, ptype: DslType, infos: list[ValueInfo],
+def fill_parameter(rng: np.random.Generator, ptype: DslType, infos: list[ValueInfo],
           config: GeneratorConfig) -> Ref | None:
     """A ref of a type compatible with ``ptype``, or None when nothing fits."""
     wants_function = bool(ptype.shapes & Shape.FUNCTION)
@@ -79,8 +79,6 @@ def _fill(rng: np.random.Generator, ptype: DslType, infos: list[ValueInfo],
     return _choose(rng, [r for r, _ in candidates], [w for _, w in candidates])
 
 
-fill_parameter = _fill
-"""Public name of ``_fill(rng, ptype, infos, config)``: a ref that can fill a parameter of ``ptype``."""
 
 
 def _draw_line(rng: np.random.Generator, infos: list[ValueInfo], config: GeneratorConfig,
@@ -90,7 +88,7 @@ def _draw_line(rng: np.random.Generator, infos: list[ValueInfo], config: Generat
         k = _choose(rng, fn_vars)
         args = []
         for _ in range(infos[k].arity):
-            ref = _fill(rng, ANY, infos, config)
+            ref = fill_parameter(rng, ANY, infos, config)
             if ref is None:
                 return None
             args.append(ref)
@@ -99,7 +97,7 @@ def _draw_line(rng: np.random.Generator, infos: list[ValueInfo], config: Generat
         spec = _choose(rng, list(_GRID_RETURNING if want_grid else registry.PRIMITIVES))
         args = []
         for ptype in spec.param_types:
-            ref = _fill(rng, ptype, infos, config)
+            ref = fill_parameter(rng, ptype, infos, config)
             if ref is None:
                 return None
             args.append(ref)
