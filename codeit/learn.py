@@ -63,6 +63,23 @@ def _collate(rows: list[dict[str, list[int]]], pad_id: int, encoder_decoder: boo
     return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
 
 
+def _length_bucketed_batches(rows: list[dict], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar lengths: padding, not learning, is most of a batch's cost otherwise.
+
+    The examples are shuffled, cut into pools of 16 batches, each pool sorted by length and cut
+    into batches, and the batches shuffled again.
+    """
+    order = rng.permutation(len(rows))
+    lengths = np.array([len(r["input_ids"]) for r in rows])
+    pool = 16 * batch_size
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size))
+    return [batches[k] for k in rng.permutation(len(batches))]
+
+
 def train(
     policy,
     examples: Sequence[Example],
@@ -99,9 +116,8 @@ def train(
     tokens = 0
     n_steps = epochs * math.ceil(len(rows) / batch_size)
     for _ in range(epochs):
-        order = rng.permutation(len(rows))
-        for start in range(0, len(order), batch_size):
-            batch = [rows[k] for k in order[start : start + batch_size]]
+        for batch_index in _length_bucketed_batches(rows, batch_size, rng):
+            batch = [rows[k] for k in batch_index]
             inputs = {k: v.to(device) for k, v in _collate(batch, policy.format.pad_id, policy.is_encoder_decoder).items()}
             if policy.is_encoder_decoder:
                 out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], labels=inputs["labels"])
