@@ -29,7 +29,7 @@ TOY_PROMPTS = (
 )
 
 
-def toy_policy(config: PolicyConfig = TOY_CONFIG, steps: int = 40, lr: float = 1e-2, seed: int = 0) -> Policy:
+def toy_policy(config: PolicyConfig = TOY_CONFIG, steps: int = 150, lr: float = 5e-3, seed: int = 0) -> Policy:
     """A tiny policy trained ``steps`` optimiser steps on ``TOY_PROMPTS`` -> ``TOY_PROGRAMS``."""
     import torch
 
