@@ -113,6 +113,8 @@ class FinishedBatch:
     """Output grids of the batch's jobs (0 x 0 where a job did not succeed)."""
     attempts: int
     """Times the batch was sent (1 unless an actor died holding it)."""
+    actor: int
+    """Serial number of the actor that ran it (``RayExecutor.handle(serial)``)."""
 
 
 class ExecStream:
@@ -166,7 +168,7 @@ class ExecStream:
             if batch_id in self.delivered:
                 continue
             self.delivered.add(batch_id)
-            return self._finish(batch_id, out)
+            return self._finish(batch_id, out, actor)
         raise StopIteration
 
     def _dispatch(self) -> None:
@@ -195,13 +197,13 @@ class ExecStream:
         self.retries += 1
         self._pending.appendleft(batch_id)
 
-    def _finish(self, batch_id: int, out) -> FinishedBatch:
+    def _finish(self, batch_id: int, out, actor: _Actor) -> FinishedBatch:
         _, status, steps, shapes, with_output, grids = out
         start, stop = self.bounds[batch_id]
         data = np.zeros((stop - start, SIDE, SIDE), dtype=np.uint8)
         data[with_output] = grids
         batch = FinishedBatch(batch_id, start, stop, status.astype(np.int32), np.asarray(steps, dtype=np.int64),
-                              GridBatch(data, np.asarray(shapes, dtype=np.int32)), self._attempts[batch_id])
+                              GridBatch(data, np.asarray(shapes, dtype=np.int32)), self._attempts[batch_id], actor.serial)
         if self._collect:
             self._status[start:stop] = batch.status
             self._steps[start:stop] = batch.steps
@@ -260,6 +262,10 @@ class RayExecutor:
     def actors(self) -> list[Any]:
         """Handles of the live actors (for monitoring, or for killing one in a test)."""
         return [a.handle for a in self.live_actors()]
+
+    def handle(self, serial: int) -> Any:
+        """The actor handle of serial number ``serial`` (see ``FinishedBatch.actor``)."""
+        return next(a.handle for a in self._actors if a.serial == serial)
 
     def _lost(self, actor: _Actor) -> None:
         if not actor.alive:

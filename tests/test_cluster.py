@@ -1,0 +1,236 @@
+"""The Ray backend against the local one, on a local two-CPU Ray cluster started here.
+
+Execution: seed programs on their own training tasks and generated programs on real ARC inputs,
+run by ``RayExecutor`` and by ``NativeExecutor``, must agree job for job, whether collected with
+``run``, streamed with ``submit``, or rerun after an actor is killed mid-call. Sampling: a
+``SamplerPool`` over stand-in samplers keeps task order, reaches every replica with new weights,
+ships checkpoints a replica cannot see, and survives a replica's death.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from codeit.cluster import ClusterError, RayExecutor, RayExecutorConfig, SamplerPool, SamplerPoolConfig  # noqa: E402
+from codeit.cluster.sampling import SamplerReplica, read_folder, replica_seed  # noqa: E402
+from codeit.dsl.generate import random_program  # noqa: E402
+from codeit.execute.native import NativeExecutor  # noqa: E402
+from codeit.executor import Limits  # noqa: E402
+from codeit.seeds import load_seeds  # noqa: E402
+from codeit.tasks import load_tasks  # noqa: E402
+
+# The step budget, not the clock, must end long runs here: a job that timed out on one backend
+# and not on the other would be a difference of load, not of behaviour.
+LIMITS = Limits(time_limit=30.0, max_steps=20_000, max_value_size=200_000)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    # Stand-in samplers live in this module; workers cannot import it by name, so ship it by value.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """(programs, grids, jobs): 60 seeds on their tasks' inputs, 50 generated programs on 8 inputs, shuffled."""
+    training = load_tasks("arc1/training")
+    by_id = {t.id: t for t in training}
+    programs, grids, jobs = [], [], []
+    for seed in [s for s in load_seeds() if s.task_id in by_id][:60]:
+        first = len(grids)
+        grids.extend(p.input for p in by_id[seed.task_id].pairs)
+        jobs.extend((len(programs), g) for g in range(first, len(grids)))
+        programs.append(seed.program)
+    rng = np.random.default_rng(7)
+    shared = len(grids)
+    grids.extend(p.input for t in list(training)[:4] for p in t.train[:2])
+    for _ in range(50):
+        jobs.extend((len(programs), g) for g in range(shared, len(grids)))
+        programs.append(random_program(rng))
+    jobs = np.array(jobs, dtype=np.int64)[rng.permutation(len(jobs))]
+    return programs, grids, jobs
+
+
+@pytest.fixture(scope="module")
+def local_result(corpus):
+    return NativeExecutor(LIMITS, threads=1).run(*corpus)
+
+
+def assert_same(result, expected, rows=slice(None)):
+    np.testing.assert_array_equal(result.status, expected.status[rows])
+    np.testing.assert_array_equal(result.steps, expected.steps[rows])
+    np.testing.assert_array_equal(result.outputs.shapes, expected.outputs.shapes[rows])
+    np.testing.assert_array_equal(result.outputs.data, expected.outputs.data[rows])
+
+
+def test_corpus_is_mixed(corpus, local_result):
+    statuses = set(np.unique(local_result.status).tolist())
+    assert len(corpus[2]) >= 500
+    assert 0 in statuses and len(statuses) >= 3
+
+
+def test_run_matches_local_backend(cluster, corpus, local_result):
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=2, batch_size=64)) as executor:
+        result = executor.run(*corpus)
+    assert_same(result, local_result)
+
+
+def test_stream_delivers_every_batch_once(cluster, corpus, local_result):
+    programs, grids, jobs = corpus
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=2, batch_size=50)) as executor:
+        stream = executor.submit(programs, grids, jobs, collect=False)
+        covered = np.zeros(len(jobs), dtype=np.int64)
+        seen = []
+        for batch in stream:
+            seen.append(batch.batch_id)
+            covered[batch.start : batch.stop] += 1
+            assert_same(batch, local_result, slice(batch.start, batch.stop))
+        with pytest.raises(ClusterError, match="collect=False"):
+            stream.result()
+    assert sorted(seen) == list(range(len(stream))) and len(stream) == -(-len(jobs) // 50)
+    assert (covered == 1).all()
+
+
+def test_killed_actor_work_is_retried_once(cluster, corpus, local_result):
+    programs, grids, jobs = corpus
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=2, batch_size=20)) as executor:
+        stream = executor.submit(programs, grids, jobs)
+        first = next(stream)
+        covered = np.zeros(len(jobs), dtype=np.int64)
+        covered[first.start : first.stop] += 1
+        # The actor that just finished has a free slot, so the next dispatch sends it work after it died.
+        ray.kill(executor.handle(first.actor))
+        retried = []
+        for batch in stream:
+            covered[batch.start : batch.stop] += 1
+            if batch.attempts > 1:
+                retried.append(batch.batch_id)
+        result = stream.result()
+        assert len(executor.live_actors()) == 2 and first.actor not in {a.serial for a in executor.live_actors()}
+    assert stream.retries >= 1 and retried
+    assert (covered == 1).all()
+    assert_same(result, local_result)
+
+
+def test_bad_jobs_are_named(cluster, corpus):
+    programs, grids, _ = corpus
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=1)) as executor:
+        with pytest.raises(IndexError, match="job 1 "):
+            executor.submit(programs, grids, np.array([[0, 0], [len(programs), 0]]))
+        empty = executor.run(programs, grids, np.zeros((0, 2), dtype=np.int64))
+    assert len(empty.status) == 0
+
+
+# --- sampling --------------------------------------------------------------------------------------
+
+@dataclass
+class StandInSettings:
+    n: int
+    seed: int | None
+
+
+class StandInSampler:
+    """A sampler whose programs name the weights, task, seed and draw: what the pool must route right."""
+
+    def __init__(self, config, policy_path, device):
+        self.weights = Path(policy_path).joinpath("tag").read_text()
+        self.sampling = StandInSettings(n=config["n"], seed=config["seed"])
+        self.draws = 0
+
+    def set_samples(self, n, seed=None):
+        self.sampling = replace(self.sampling, n=n, seed=self.sampling.seed if seed is None else seed)
+
+    def sample_tasks(self, tasks):
+        self.draws += 1
+        return [[f"{self.weights} {t.id} {self.sampling.seed} {self.draws} {k}" for k in range(self.sampling.n)]
+                for t in tasks]
+
+    def load_weights(self, path):
+        self.weights = Path(path).joinpath("tag").read_text()
+
+    def close(self):
+        pass
+
+
+def make_stand_in(config, policy_path, device):
+    return StandInSampler(config, policy_path, device)
+
+
+def checkpoint(folder: Path, tag: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tag").write_text(tag)
+    return folder
+
+
+# Stand-ins take no CPU, so three replicas fit next to anything else on the two-CPU cluster.
+POOL = SamplerPoolConfig(replicas=3, cpus_per_replica=0)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return list(load_tasks("arc1/evaluation"))[:7]
+
+
+@pytest.fixture(scope="module")
+def pool(cluster, tmp_path_factory):
+    # One pool for the sampling tests: starting replica processes is most of their cost.
+    pool = SamplerPool({"n": 2, "seed": 5}, checkpoint(tmp_path_factory.mktemp("w") / "w0", "w0"), POOL,
+                       make=make_stand_in)
+    yield pool
+    pool.close()
+
+
+def test_pool_keeps_task_order_and_splits_tasks(pool, tasks):
+    pool.set_samples(2, seed=5)
+    out = pool.sample_tasks(tasks)
+    assert [row[0].split()[1] for row in out] == [t.id for t in tasks]
+    assert all(len(row) == 2 for row in out)
+    seeds_used = {row[0].split()[2] for row in out}
+    # Replica 0 keeps the seed given; the other two draw from their own streams.
+    assert len(seeds_used) == 3 and "5" in seeds_used
+    pool.set_samples(4, seed=11)
+    out = pool.sample_tasks(tasks[:2])
+    assert [len(row) for row in out] == [4, 4]
+    assert out[0][0].split()[2] == "11"
+
+
+def test_new_weights_reach_every_replica(pool, tasks, tmp_path):
+    pool.load_weights(checkpoint(tmp_path / "w1", "w1"))
+    assert {row[0].split()[0] for row in pool.sample_tasks(tasks)} == {"w1"}
+    pool.load_weights(checkpoint(tmp_path / "w2", "w2"))
+    assert {row[0].split()[0] for row in pool.sample_tasks(tasks)} == {"w2"}
+
+
+def test_dead_replica_restarts_on_current_weights(pool, tasks, tmp_path):
+    pool.load_weights(checkpoint(tmp_path / "w3", "w3"))
+    pool.set_samples(3, seed=1)
+    restarts = pool.restarts
+    ray.kill(pool.replicas[1])
+    out = pool.sample_tasks(tasks)
+    assert [row[0].split()[1] for row in out] == [t.id for t in tasks]
+    assert {row[0].split()[0] for row in out} == {"w3"}
+    assert all(len(row) == 3 for row in out)
+    assert pool.restarts == restarts + 1
+
+
+def test_shipped_checkpoint_is_written_where_the_replica_loads_it(tmp_path):
+    source = checkpoint(tmp_path / "iter_001", "shipped")
+    (source / "nested").mkdir()
+    (source / "nested" / "blob.bin").write_bytes(bytes(range(256)))
+    replica = SamplerReplica(0, {"n": 1, "seed": 0}, "cpu", 0, make_stand_in)
+    replica.start("/nowhere/iter_001", read_folder(source), None, None)
+    assert replica.sampler.weights == "shipped"
+    local = replica._shipped[0] / "iter_001"
+    assert (local / "nested" / "blob.bin").read_bytes() == bytes(range(256))
+    replica.close()
+    assert not local.exists()
