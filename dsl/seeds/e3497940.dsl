@@ -1,6 +1,5 @@
 x1 = lefthalf(I)
 x2 = righthalf(I)
 x3 = vmirror(x2)
-x4 = fgpartition(x3)
-x5 = merge(x4)
-O = paint(x1, x5)
+x4 = asobject(x3)
+O = underpaint(x1, x4)
