@@ -1,5 +1,5 @@
 x1 = objects(I, T, F, T)
-x2 = apply(center, x1)
+x2 = apply(centerofmass, x1)
 x3 = fork(combine, vfrontier, hfrontier)
 x4 = mapply(x3, x2)
 O = underfill(I, SIX, x4)
