@@ -42,6 +42,9 @@ class VLLMOptions:
     """Share of GPU memory the engine may take (GPU only)."""
     engine_seed: int = 0
     """The engine's own seed (per-request seeds come from ``SamplingConfig.seed``)."""
+    bind_threads: bool = False
+    """Let vLLM pin OpenMP threads to cores (CPU). Off by default: the engine runs inside the
+    caller's process, so pinning would pin the whole process (learner, executor threads too)."""
 
 
 def _on_cpu() -> bool:
@@ -58,6 +61,8 @@ class VLLMSampler(Sampler):
         # In-process engine core: no worker process to spawn, and the caller's __main__ need not
         # be import-safe.
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        if not options.bind_threads:
+            os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
         self.options = options
         self.engine_kwargs = engine_kwargs
         self.path = str(path)
@@ -86,7 +91,15 @@ class VLLMSampler(Sampler):
         else:
             kwargs["gpu_memory_utilization"] = o.gpu_memory_utilization
         kwargs.update(self.engine_kwargs)
-        return LLM(**kwargs)
+        import torch
+
+        # vLLM's CPU worker replaces torch.set_num_threads by a no-op for the whole process (it
+        # guards its thread binding); in-process and unbound, the caller keeps the real one.
+        set_num_threads = torch.set_num_threads
+        try:
+            return LLM(**kwargs)
+        finally:
+            torch.set_num_threads = set_num_threads
 
     @property
     def max_positions(self) -> int | None:
