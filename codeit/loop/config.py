@@ -41,9 +41,9 @@ class SamplingConfig:
     """Nucleus sampling mass; 1.0 turns it off."""
     top_k: int = 0
     """Top-k sampling; 0 turns it off."""
-    max_new_tokens: int = 192
+    max_new_tokens: int = 128
     """Longest program, in tokens."""
-    max_prompt_tokens: int = 1024
+    max_prompt_tokens: int = 768
     """Token budget of the task encoding; whole demo pairs are dropped past it."""
     constrained: bool = True
     """Constrain decoding to syntactically valid programs."""
@@ -57,9 +57,9 @@ class LearnerConfig:
     """AdamW learning rate (CodeIt: 5e-5 for a pretrained CodeT5+)."""
     batch_size: int = 16
     """Training examples per optimizer step (CodeIt: 512)."""
-    policy_experiences: int = 600
+    policy_experiences: int = 320
     """Policy and relabeled experiences drawn per meta-iteration, by priority, without replacement (CodeIt: 90,000)."""
-    mutation_experiences: int = 200
+    mutation_experiences: int = 96
     """Seed and mutation experiences drawn per meta-iteration (CodeIt: 10,000)."""
     epochs: int = 1
     """Passes over each meta-iteration's draw (CodeIt: 1)."""
