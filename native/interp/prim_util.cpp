@@ -239,11 +239,7 @@ Value mostcolor_value(Ctx& c, const Value& element, bool least) {
     }
   } else if (element.is_set()) {
     int64_t n = length(element);
-    for (int64_t k = 0; k < n; ++k) {
-      Value v, rest;
-      unpack2(elem(element, k), v, rest);
-      vals.push(v);
-    }
+    for (int64_t k = 0; k < n; ++k) vals.push(cell_color(elem(element, k)));
   } else {
     type_error();
   }

@@ -117,6 +117,13 @@ inline void unpack2(const Value& v, Value& x, Value& y) {
   y = elem(v, 1);
 }
 
+// The reference's _cell_colors reading of one element (`for v, _ in obj`): any container of
+// two elements gives its first; anything else is a type error.
+inline Value cell_color(const Value& e) {
+  if (!e.is_container() || length(e) != 2) type_error();
+  return elem(e, 0);
+}
+
 // Whether e is a location (i, j); fills it.
 inline bool location(const Value& e, int64_t& i, int64_t& j) { return as_pair(e, i, j); }
 

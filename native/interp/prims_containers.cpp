@@ -343,8 +343,10 @@ PRIM(remove) { return remove_value(c, a[0], a[1]); }
 PRIM(other) { return canonical_first(remove_value(c, a[1], a[0])); }
 
 PRIM(interval) {
-  if (a[2].kind == INT && a[2].i == 0) runtime_error();
-  int64_t start = want_int(a[0]), stop = want_int(a[1]), step = want_int(a[2]);
+  int64_t step = want_int(a[2]);
+  if (step == 0) runtime_error();
+  int64_t start = want_int(a[0]);
+  int64_t stop = want_int(a[1]);
   __int128 n;
   if (step > 0) n = stop > start ? (__int128(stop) - start + step - 1) / step : 0;
   else n = start > stop ? (__int128(start) - stop - step - 1) / (-__int128(step)) : 0;

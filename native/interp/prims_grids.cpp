@@ -280,8 +280,7 @@ Value mirror_patch(Ctx& c, const Value& piece, int axis) {
 }
 
 Value hmirror_value(Ctx& c, const Value& piece) {
-  if (piece.is_tuple() && (length(piece) == 0 || elem(piece, 0).is_tuple()))
-    return tuple_reversed(c, piece);
+  if (piece.is_tuple()) return tuple_reversed(c, piece);
   return mirror_patch(c, piece, 0);
 }
 
@@ -622,6 +621,9 @@ Value split(Ctx& c, const Value& grid, const Value& n, bool horizontal) {
   int64_t part = floordiv(full, k);
   int64_t offset = floormod(full, k) != 0 ? 1 : 0;
   if (k < 0) return empty_tuple();
+  // The result holds k crops, so its size exceeds k: past the cap it can only end in
+  // SIZE_LIMIT (the reference builds it first).
+  c.check_size(k);
   Value* out = c.alloc_array<Value>(size_t(k));
   for (int64_t q = 0; q < k; ++q) {
     int64_t at = add64(mul64(part, q), q * offset);

@@ -226,9 +226,9 @@ PRIM(asobject) {
 }
 
 PRIM(occurrences) {
+  Value normed = normalize_value(c, a[1]);
   int64_t h, w;
   grid_dims(a[0], h, w);
-  Value normed = normalize_value(c, a[1]);
   int64_t oh = piece_height(c, a[1]);
   int64_t ow = piece_width(c, a[1]);
   int64_t h2 = h - oh + 1, w2 = w - ow + 1;

@@ -123,11 +123,7 @@ PRIM(colorcount) {
   }
   if (e.is_set()) {
     int64_t n = 0;
-    for (int64_t k = 0; k < e.n; ++k) {
-      Value x, rest;
-      unpack2(elem(e, k), x, rest);
-      n += eq(x, v);
-    }
+    for (int64_t k = 0; k < e.n; ++k) n += eq(cell_color(elem(e, k)), v);
     return Value::integer(n);
   }
   type_error();
@@ -205,11 +201,7 @@ Value palette_value(Ctx& c, const Value& e) {
       for (int64_t q = 0, w = length(row); q < w; ++q) vals.push(elem(row, q));
     }
   } else if (e.is_set()) {
-    for (int64_t k = 0; k < e.n; ++k) {
-      Value x, rest;
-      unpack2(elem(e, k), x, rest);
-      vals.push(x);
-    }
+    for (int64_t k = 0; k < e.n; ++k) vals.push(cell_color(elem(e, k)));
   } else {
     type_error();
   }
@@ -485,6 +477,8 @@ PRIM(corners) {
 Value connect_points(Ctx& c, int64_t ai, int64_t aj, int64_t bi, int64_t bj) {
   int64_t si = std::min(ai, bi), ei = add64(std::max(ai, bi), 1);
   int64_t sj = std::min(aj, bj), ej = add64(std::max(aj, bj), 1);
+  if (ai == bi || aj == bj || std::llabs(bi - ai) == std::llabs(bj - aj))
+    c.check_size(std::max(ei - si, ej - sj));
   LocSetBuilder out(c, 32);
   if (ai == bi) {
     c.tick(ej - sj);
@@ -529,7 +523,7 @@ Value backdrop_value(Ctx& c, const Value& patch) {
   if (length(patch) == 0) return empty_set();
   Extent e = extent(c, patch);
   __int128 cells = (__int128(e.bottom) - e.top + 1) * (__int128(e.right) - e.left + 1);
-  if (cells > (__int128(1) << 31)) fail(SIZE_LIMIT);
+  if (cells > c.max_size) fail(SIZE_LIMIT);
   LocSetBuilder out(c, int64_t(cells));
   c.tick(int64_t(cells));
   for (int64_t i = e.top; i <= e.bottom; ++i)
@@ -549,6 +543,7 @@ PRIM(delta) {
 namespace {
 
 Value box_outline(Ctx& c, int64_t si, int64_t sj, int64_t ei, int64_t ej) {
+  c.check_size(2 * (std::max<int64_t>(ei - si, 0) + std::max<int64_t>(ej - sj, 0) + 2));
   LocSetBuilder out(c, 64);
   c.tick((ei - si) + (ej - sj));
   for (int64_t i = si; i <= ei; ++i) {

@@ -14,6 +14,9 @@ inline int cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
 // value_size / order_key long before the native stack is at risk).
 constexpr int32_t kMaxValueDepth = 900;
 
+// value_size saturates here: shared parts can make the counted size astronomically large.
+constexpr int64_t kSizeCeiling = int64_t(1) << 60;
+
 int cmp_bytes(const int8_t* a, int64_t na, const int8_t* b, int64_t nb) {
   int64_t m = na < nb ? na : nb;
   for (int64_t k = 0; k < m; ++k)
@@ -94,6 +97,7 @@ Value seq_value(Ctx& c, Kind kind, const Value* e, int64_t n) {
   for (int64_t k = 0; k < n; ++k) {
     out[k] = e[k];
     size += value_size(e[k]);
+    if (size > kSizeCeiling) size = kSizeCeiling;
     int32_t d = value_depth(e[k]);
     if (d > depth) depth = d;
   }
