@@ -14,6 +14,7 @@ that has already been delivered is never delivered again, so every job has exact
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
@@ -68,18 +69,44 @@ class ExecutionWorker:
         from codeit.execute.native import NativeInterpreter
 
         self.interpreter = NativeInterpreter(threads=threads, limits=limits)
+        self._call: str | None = None
+        self._inputs: tuple[PackedPrograms, GridBatch] | None = None
+        self._all = None
+        self._compiled = 0
 
     def ready(self) -> int:
         return os.getpid()
 
-    def run(self, batch_id: int, programs: PackedPrograms, grids: tuple[np.ndarray, np.ndarray], jobs: np.ndarray):
-        """Run one batch; returns (batch_id, status, steps, shapes, rows with an output, those outputs)."""
+    def cpu_seconds(self) -> float:
+        """CPU time this actor's process has used (its interpreter threads included)."""
+        return time.process_time()
+
+    def run(self, call: str, batch_id: int, inputs: list, jobs: np.ndarray):
+        """Run one batch of call ``call``; ``inputs`` holds the references to its programs and grids.
+
+        Returns (batch_id, status, steps, shapes, rows with an output, those outputs).
+        """
         from codeit.execute.native import CompiledPrograms
 
-        used, local = np.unique(jobs[:, 0], return_inverse=True)
-        compiled = CompiledPrograms(programs.program(int(p)) for p in used)
-        local_jobs = np.stack([local.astype(np.int32), jobs[:, 1].astype(np.int32)], axis=1)
-        r = self.interpreter.run_batch(compiled, GridBatch(grids[0], grids[1]), local_jobs)
+        if self._call != call:
+            # Passed nested, the references are not resolved per task: fetched once per call here.
+            programs, (data, shapes) = ray.get(inputs)
+            self._call, self._inputs, self._all, self._compiled = call, (programs, GridBatch(data, shapes)), None, 0
+        programs, grids = self._inputs
+        if self._all is not None:
+            compiled, local_jobs = self._all, jobs
+        else:
+            used, local = np.unique(jobs[:, 0], return_inverse=True)
+            # Compile what the batch uses until that would add up to more than compiling the whole call
+            # once: then compile it all and keep it (at most twice the least compiling, whatever the job order).
+            if self._compiled + len(used) > len(programs):
+                self._all = CompiledPrograms(programs.program(p) for p in range(len(programs)))
+                compiled, local_jobs = self._all, jobs
+            else:
+                self._compiled += len(used)
+                compiled = CompiledPrograms(programs.program(int(p)) for p in used)
+                local_jobs = np.stack([local, jobs[:, 1]], axis=1)
+        r = self.interpreter.run_batch(compiled, grids, local_jobs.astype(np.int32))
         # Only successful runs carry a grid; most sampled programs fail, so ship just those.
         with_output = np.flatnonzero(r.shapes[:, 0])
         return batch_id, r.status, r.steps, r.shapes, with_output, r.outputs[with_output]
@@ -124,11 +151,13 @@ class ExecStream:
         self._executor = executor
         self._programs_ref = programs_ref
         self._grids_ref = grids_ref
+        self._call = programs_ref.hex()
         self.jobs = jobs
         size = executor.config.batch_size
         self.bounds = [(a, min(a + size, len(jobs))) for a in range(0, len(jobs), size)]
         self._pending: deque[int] = deque(range(len(self.bounds)))
         self._inflight: dict[Any, tuple[int, _Actor]] = {}
+        self._ready: deque[tuple[Any, int, _Actor]] = deque()
         self._attempts = [0] * len(self.bounds)
         self.delivered: set[int] = set()
         """Batch ids already yielded (a batch is never yielded twice)."""
@@ -151,11 +180,19 @@ class ExecStream:
 
     def __next__(self) -> FinishedBatch:
         while len(self.delivered) < len(self.bounds):
-            self._dispatch()
-            ready, _ = ray.wait(list(self._inflight), num_returns=1)
-            batch_id, actor = self._inflight.pop(ready[0])
+            if not self._ready:
+                self._dispatch()
+                refs = list(self._inflight)
+                ready, rest = ray.wait(refs, num_returns=1)
+                if rest:
+                    ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
+                for ref in ready:
+                    self._ready.append((ref, *self._inflight.pop(ref)))
+                # The actors that finished get their next batches before this thread unpacks results.
+                self._dispatch()
+            ref, batch_id, actor = self._ready.popleft()
             try:
-                out = ray.get(ready[0])
+                out = ray.get(ref)
             except RayTaskError as exc:
                 # An exception inside the interpreter layer is a bug, not a lost machine: retrying hides it.
                 start, stop = self.bounds[batch_id]
@@ -181,10 +218,11 @@ class ExecStream:
                 batch_id = self._pending.popleft()
                 start, stop = self.bounds[batch_id]
                 self._attempts[batch_id] += 1
-                ref = actor.handle.run.remote(batch_id, self._programs_ref, self._grids_ref, self.jobs[start:stop])
+                ref = actor.handle.run.remote(self._call, batch_id, [self._programs_ref, self._grids_ref],
+                                              self.jobs[start:stop])
                 self._inflight[ref] = (batch_id, actor)
                 load[actor.serial] = load.get(actor.serial, 0) + 1
-        if not self._inflight:
+        if self._pending and not self._inflight and not self._ready:
             raise ClusterError(f"no live actor to run {len(self._pending)} remaining batches")
 
     def _retry(self, batch_id: int, exc: Exception) -> None:
@@ -200,16 +238,20 @@ class ExecStream:
     def _finish(self, batch_id: int, out, actor: _Actor) -> FinishedBatch:
         _, status, steps, shapes, with_output, grids = out
         start, stop = self.bounds[batch_id]
-        data = np.zeros((stop - start, SIDE, SIDE), dtype=np.uint8)
-        data[with_output] = grids
-        batch = FinishedBatch(batch_id, start, stop, status.astype(np.int32), np.asarray(steps, dtype=np.int64),
-                              GridBatch(data, np.asarray(shapes, dtype=np.int32)), self._attempts[batch_id], actor.serial)
         if self._collect:
-            self._status[start:stop] = batch.status
-            self._steps[start:stop] = batch.steps
-            self._data[start:stop] = data
-            self._shapes[start:stop] = batch.outputs.shapes
-        return batch
+            # Write straight into the call's arrays; the batch's fields are views of them.
+            self._status[start:stop] = status
+            self._steps[start:stop] = steps
+            self._shapes[start:stop] = shapes
+            self._data[start + with_output] = grids
+            status, steps = self._status[start:stop], self._steps[start:stop]
+            outputs = GridBatch(self._data[start:stop], self._shapes[start:stop])
+        else:
+            data = np.zeros((stop - start, SIDE, SIDE), dtype=np.uint8)
+            data[with_output] = grids
+            status, steps = status.astype(np.int32), np.asarray(steps, dtype=np.int64)
+            outputs = GridBatch(data, np.asarray(shapes, dtype=np.int32))
+        return FinishedBatch(batch_id, start, stop, status, steps, outputs, self._attempts[batch_id], actor.serial)
 
     def result(self):
         """Every job's result in job order (waits for the batches not yet delivered)."""
@@ -262,6 +304,10 @@ class RayExecutor:
     def actors(self) -> list[Any]:
         """Handles of the live actors (for monitoring, or for killing one in a test)."""
         return [a.handle for a in self.live_actors()]
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the live actors' processes, summed (for measuring, e.g. bench/cluster.py)."""
+        return float(sum(ray.get([a.handle.cpu_seconds.remote() for a in self.live_actors()])))
 
     def handle(self, serial: int) -> Any:
         """The actor handle of serial number ``serial`` (see ``FinishedBatch.actor``)."""
