@@ -87,6 +87,18 @@ def test_left_padding_does_not_change_greedy_output(sampler):
     assert alone[0] == alone[1]  # greedy: the n samples are one program
 
 
+def test_shared_prefill_draws_what_plain_generate_draws(toy_dir):
+    """One prefill per prompt (cache repeated n times) must not change a single sample."""
+    shared, plain = HFSampler(str(toy_dir)), HFSampler(str(toy_dir), share_prefill=False)
+    prompts = [TOY_PROMPTS[0], TOY_PROMPTS[1] + " " + TOY_PROMPTS[2]]  # unequal lengths: left padding
+    config = SamplingConfig(n=5, max_new_tokens=24, seed=2, prompts_per_batch=2)
+    a, b = shared.sample(prompts, config), plain.sample(prompts, config)
+    assert [[s.token_ids for s in x] for x in a] == [[s.token_ids for s in x] for x in b]
+    for x, y in zip(a, b):
+        for s, t in zip(x, y):
+            assert s.logprob == pytest.approx(t.logprob, abs=1e-3)
+
+
 def test_toy_policy_writes_its_training_programs_greedily(sampler):
     out = sampler.sample(list(TOY_PROMPTS), SamplingConfig(n=1, temperature=0, max_new_tokens=40))
     assert [samples[0].text for samples in out] == list(TOY_PROGRAMS)

@@ -87,6 +87,18 @@ def test_engine_leaves_torch_threads_settable(engine):
     assert torch.get_num_threads() == threads
 
 
+def test_more_prompt_tokens_than_one_engine_step(engine):
+    """Dozens of seeded requests with long task prompts: more than one step's token budget."""
+    from codeit.tasks import load_tasks
+
+    tasks = list(load_tasks("arc1/evaluation"))[:4]
+    config = SamplingConfig(n=12, max_new_tokens=6, seed=1)
+    prompts = engine.task_prompts(tasks, config)
+    assert sum(len(p) for p in prompts) * config.n > 4096
+    out = engine.sample(prompts, config)
+    assert [len(s) for s in out] == [12] * 4
+
+
 def test_constrained_is_refused(engine):
     with pytest.raises(ValueError, match="transformers backend"):
         engine.sample(list(TOY_PROMPTS[:1]), SamplingConfig(n=1, constrained=True))

@@ -8,12 +8,29 @@ from codeit.policy.model import Policy, load_policy
 from codeit.policy.sampler import Sample, Sampler, SamplingConfig
 
 
+def _cache_kwarg() -> str:
+    """The name generate takes a ready key/value cache by: ``cache`` in recent transformers (where
+    ``past_key_values`` is deprecated), ``past_key_values`` before."""
+    import inspect
+
+    from transformers import GenerationMixin
+
+    source = inspect.getsource(GenerationMixin._prepare_cache_for_generation)
+    return "cache" if 'model_kwargs.get("cache")' in source else "past_key_values"
+
+
+_CACHE_KWARG = _cache_kwarg()
+
+
 class HFSampler(Sampler):
     """Samples with ``model.generate``: prompts in batches, left-padded for decoder-only models."""
 
-    def __init__(self, policy: Policy | str, *, device: str = "cpu", dtype=None):
-        """``policy``: a loaded ``Policy`` or the folder / hub id of one. ``device``: torch device."""
+    def __init__(self, policy: Policy | str, *, device: str = "cpu", dtype=None, share_prefill: bool = True):
+        """``policy``: a loaded ``Policy`` or the folder / hub id of one. ``device``: torch device.
+        ``share_prefill``: compute each decoder-only prompt's key/value cache once for its n samples
+        (generate alone would prefill every copy)."""
         self.device = device
+        self.share_prefill = share_prefill
         self.dtype = dtype
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, dtype=dtype)
         self.policy.model.to(device)
@@ -84,6 +101,18 @@ class HFSampler(Sampler):
             processors.append(DSLConstraint(self.format, config.max_new_tokens,
                                             encoder_decoder=self.policy.is_encoder_decoder))
         with torch.no_grad():
+            if self.share_prefill and n > 1 and not self.policy.is_encoder_decoder and ids.shape[1] > 1:
+                # Prefill each prompt once, not n times: run all but its last token, repeat the
+                # cache n times, and let generate take it from there.
+                # Positions count real tokens only, as generate counts them under left padding.
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                prefill = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
+                                position_ids=positions[:, :-1], use_cache=True)
+                cache = getattr(prefill, "cache", None) or prefill.past_key_values
+                cache.batch_repeat_interleave(n)
+                kwargs.update(input_ids=ids.repeat_interleave(n, dim=0),
+                              attention_mask=mask.repeat_interleave(n, dim=0),
+                              num_return_sequences=1, **{_CACHE_KWARG: cache})
             out = model.generate(**kwargs, logits_processor=processors)
         start = 1 if self.policy.is_encoder_decoder else ids.shape[1]
         generated = out.sequences[:, start:]

