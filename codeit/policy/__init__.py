@@ -8,4 +8,7 @@ Public API (what the loop calls):
 - ``sampler.SamplingConfig``, ``sampler.Sampler``, ``sampler.Sample``, ``sampler.make_sampler``,
   ``sampler.task_prompts``; backends ``hf_sampler.HFSampler`` and ``vllm_sampler.VLLMSampler``.
 - ``constrained.DSLConstraint``: every sample parses (transformers backend).
+- ``toy.toy_policy``: a tiny policy trained for seconds, for tests and benchmarks.
+
+See README.md beside this file.
 """
