@@ -287,6 +287,18 @@ class RayExecutor:
             raise ClusterError(f"an interpreter actor failed to start (is codeit, with its native module, "
                                f"installed on every node?): {exc}") from exc
 
+    @classmethod
+    def for_run(cls, execution, threads_per_actor: int = 4) -> "RayExecutor":
+        """The executor ``codeit run --ray`` and ``codeit eval --ray`` use: a run config's execution limits,
+        and actors of ``threads_per_actor`` threads (``execution.threads`` when set) filling the cluster's CPUs."""
+        from codeit.cluster.connect import cluster_cpus
+        from codeit.executor import Limits
+
+        cpus = max(1, cluster_cpus())
+        threads = max(1, min(execution.threads or threads_per_actor, cpus))
+        limits = Limits(execution.time_limit, execution.max_steps, execution.max_value_size)
+        return cls(limits, RayExecutorConfig(actors=max(1, cpus // threads), threads_per_actor=threads))
+
     def _start_actor(self) -> _Actor:
         options: dict[str, Any] = {"num_cpus": self.config.threads_per_actor}
         if self.config.spread:

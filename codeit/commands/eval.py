@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from codeit.commands.run import build_config
+from codeit.commands.run import add_ray_argument, build_config, ray_executor
 from codeit.tasks import load_tasks
 
 
@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/eval", help="output folder; an existing one is resumed")
     parser.add_argument("--config", help="YAML settings for sampling and execution (default: tiny preset)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    add_ray_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -34,12 +35,16 @@ def main(args: argparse.Namespace) -> int:
     tasks = load_tasks(args.tasks).tasks
     if args.max_tasks:
         tasks = tasks[: args.max_tasks]
+    executor = ray_executor(args.ray, config)
     try:
         result = evaluate_checkpoint(args.checkpoint, tasks, args.samples, Path(args.out), config,
-                                     resolve_device(config.policy.device))
+                                     resolve_device(config.policy.device), executor=executor)
     except ValueError as exc:
         print(f"codeit eval: {exc}")
         return 2
+    finally:
+        if executor is not None:
+            executor.close()
     print(f"solved {result['solved']} / {result['tasks']} tasks with {args.samples} samples per task "
           f"({result['programs_sampled']} programs, {result['parse_rate']:.0%} parse, "
           f"{result['programs_per_second']:.1f} programs/s)")

@@ -22,6 +22,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=["tiny", "paper"], help="base configuration (default tiny)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one setting, e.g. --set meta_iterations=3 --set sampling.temperature=1.0")
+    add_ray_argument(parser)
+
+
+def add_ray_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="execute programs on Ray actors: 'auto' (the cluster of this node), a cluster address, "
+                             "or 'local' (a Ray cluster of this machine); needs codeit[cluster]")
+
+
+def ray_executor(address: str | None, config):
+    """None without --ray (the local executor, and no Ray import); else a RayExecutor on the connected cluster."""
+    if not address:
+        return None
+    from codeit.cluster import RayExecutor, connect
+
+    connect(address)
+    return RayExecutor.for_run(config.execution)
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -71,12 +88,17 @@ def main(args: argparse.Namespace) -> int:
     config = build_config(args) if explicit or not (run_dir / "config.yaml").exists() else None
     if config is None:
         print(f"resuming the run in {run_dir}")
+    executor = ray_executor(args.ray, config or load_config(run_dir / "config.yaml")) if args.ray else None
     try:
-        run = Run(run_dir, config)
-    except ValueError as exc:
-        print(f"codeit run: {exc}")
-        return 2
-    summary = run.run()
+        try:
+            run = Run(run_dir, config, executor=executor)
+        except ValueError as exc:
+            print(f"codeit run: {exc}")
+            return 2
+        summary = run.run()
+    finally:
+        if executor is not None:
+            executor.close()
     print(format_summary(summary))
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return 0
