@@ -9,7 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from codeit.relabel import Candidate
+import numpy as np
+
+from codeit.relabel import Candidate, program_length
 
 TOP_K = 3
 
@@ -52,3 +54,28 @@ class Scoreboard:
 def solved_tasks(candidates: Iterable[Candidate], k: int = TOP_K) -> list[str]:
     """Task ids solved by their top-k candidates."""
     return sorted(t for t, cs in select(candidates, k).items() if any(c.test_correct for c in cs))
+
+
+def to_solution(c: Candidate, iteration: int):
+    """A candidate as the store's Solution row (a failed test run is stored as an empty grid)."""
+    from codeit.buffer.store import Solution
+
+    outputs = [g if g is not None else np.zeros((0, 0), np.uint8) for g in c.test_outputs]
+    return Solution(c.task_id, c.program, outputs, c.demo_accuracy, iteration)
+
+
+def from_solutions(solutions, tasks_by_id: dict, iteration: int | None = None) -> list[Candidate]:
+    """Stored Solution rows (of one iteration, or all) as candidates, re-scored against the tasks' answers."""
+    out = []
+    for s in solutions:
+        if iteration is not None and s.iteration != iteration:
+            continue
+        task = tasks_by_id.get(s.task_id)
+        if task is None:
+            continue
+        outputs = tuple(np.asarray(g, dtype=np.uint8) if np.size(g) else None for g in s.test_outputs)
+        correct = len(outputs) == len(task.test) and all(
+            p.output is not None and g is not None and np.array_equal(g, p.output) for g, p in zip(outputs, task.test)
+        )
+        out.append(Candidate(s.task_id, s.program, s.demo_accuracy, bool(correct), program_length(s.program), outputs))
+    return out

@@ -271,7 +271,6 @@ def grow_mutants(
     deduplicates across calls; seeds themselves count as seen.
     """
     from codeit.dsl.program import print_program
-    from codeit.executor import cross_jobs
 
     seen = seen if seen is not None else set()
     seen.update(print_program(s.program) for s in seeds)

@@ -14,29 +14,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from codeit.buffer.store import ExperienceStore, Solution
-from codeit.evaluate import Scoreboard
+from codeit.buffer.store import ExperienceStore
+from codeit.evaluate import Scoreboard, from_solutions, to_solution
 from codeit.executor import Limits, make_executor
 from codeit.loop import report
 from codeit.loop.config import RunConfig
 from codeit.loop.search import StepStats, search_step
-from codeit.relabel import Candidate, program_length
 from codeit.tasks import Task
-
-
-def _stored_candidates(store: ExperienceStore, tasks: dict[str, Task]) -> list[Candidate]:
-    import numpy as np
-
-    out = []
-    for s in store.solutions():
-        task = tasks.get(s.task_id)
-        if task is None:
-            continue
-        correct = len(s.test_outputs) == len(task.test) and all(
-            p.output is not None and np.array_equal(np.asarray(g), p.output) for g, p in zip(s.test_outputs, task.test)
-        )
-        out.append(Candidate(s.task_id, s.program, s.demo_accuracy, bool(correct), program_length(s.program), ()))
-    return out
 
 
 def evaluate_checkpoint(
@@ -49,8 +33,6 @@ def evaluate_checkpoint(
     executor=None,
 ) -> dict:
     """Sample ``samples_per_task`` programs for every task (in rounds of config.sampling.samples_per_task)."""
-    import numpy as np
-
     from codeit.loop.sampling import make_sampler
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -84,11 +66,7 @@ def evaluate_checkpoint(
                 samples = sampler.sample_tasks(batch)
                 progress["sample_seconds"] += time.perf_counter() - t0
                 step = search_step(batch, samples, executor, relabel_experiences=False)
-                store.add_solutions([
-                    Solution(c.task_id, c.program, [g if g is not None else np.zeros((0, 0), np.uint8) for g in c.test_outputs],
-                             c.demo_accuracy, r)
-                    for c in step.candidates
-                ])
+                store.add_solutions([to_solution(c, r) for c in step.candidates])
                 stats.add(step.stats)
                 progress.update(round=r, tasks_done=start + len(batch), stats=dataclasses.asdict(stats))
                 store.set_state("progress", progress)
@@ -99,7 +77,7 @@ def evaluate_checkpoint(
         bar.close()
         sampler.close()
     board = Scoreboard()
-    board.add(_stored_candidates(store, by_id))
+    board.add(from_solutions(store.solutions(), by_id))
     solved = board.solved()
     selected = {t.id: board.selected(t.id) for t in tasks if board.selected(t.id)}
     report.write_solutions(out_dir, selected)

@@ -16,7 +16,6 @@ with the policy it has, swapping in the new weights as soon as they arrive.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,16 +25,16 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from codeit.buffer.store import Experience, ExperienceStore, Solution
-from codeit.evaluate import Scoreboard
+from codeit.buffer.store import Experience, ExperienceStore
+from codeit.evaluate import Scoreboard, from_solutions, to_solution
 from codeit.executor import Limits, make_executor
-from codeit.grids import GridBatch, grid_hashes, group_hashes, pack
+from codeit.grids import grid_hashes, group_hashes, pack
 from codeit.loop import report
 from codeit.loop.config import RunConfig, load_config, save_config
 from codeit.loop.learner import LearnerProcess
 from codeit.loop.search import StepStats, search_step
-from codeit.relabel import Candidate, program_length
-from codeit.tasks import Task, load_tasks
+from codeit.relabel import Candidate
+from codeit.tasks import load_tasks
 
 
 def resolve_device(name: str) -> str:
@@ -220,7 +219,7 @@ class Run:
             if not config.ablation.relabel:
                 experiences = [e for e in experiences if e.demo_accuracy == 1.0]
             self.store.add_experiences(experiences)
-            self.store.add_solutions([self._solution(c, iteration) for c in step.candidates])
+            self.store.add_solutions([to_solution(c, iteration) for c in step.candidates])
             policy_only.add(step.candidates)
             stats.add(step.stats)
             done = start + len(tasks)
@@ -244,20 +243,7 @@ class Run:
         return seen
 
     def _candidates(self, iteration: int | None = None) -> list[Candidate]:
-        """Stored candidate solutions (of one iteration, or all), re-scored against the answers."""
-        out = []
-        for s in self.store.solutions():
-            if iteration is not None and s.iteration != iteration:
-                continue
-            task = self.tasks_by_id.get(s.task_id)
-            if task is None:
-                continue
-            correct = len(s.test_outputs) == len(task.test) and all(
-                p.output is not None and np.array_equal(np.asarray(g), p.output) for g, p in zip(s.test_outputs, task.test)
-            )
-            outputs = tuple(np.asarray(g, dtype=np.uint8) if np.size(g) else None for g in s.test_outputs)
-            out.append(Candidate(s.task_id, s.program, s.demo_accuracy, bool(correct), program_length(s.program), outputs))
-        return out
+        return from_solutions(self.store.solutions(), self.tasks_by_id, iteration)
 
     def _adopt_checkpoint(self, learner: LearnerProcess, sampler) -> dict:
         iteration, path, stats = learner.wait()
@@ -325,16 +311,11 @@ class Run:
         found = SearchSet(self.search_tasks).score([m.program for m in mutants], [m.text for m in mutants],
                                                    self.executor, policy_only)
         self.clock.add("execute", time.perf_counter() - t0)
-        self.store.add_solutions([self._solution(c, iteration) for c in found])
+        self.store.add_solutions([to_solution(c, iteration) for c in found])
         cumulative = Scoreboard()
         cumulative.add(self._candidates())
         stats = StepStats(sampled=len(mutants), parsed=len(mutants), valid=len(mutants))
         self._record(iteration, stats, policy_only.solved(), cumulative, 0.0)
-
-    @staticmethod
-    def _solution(c: Candidate, iteration: int) -> Solution:
-        outputs = [g if g is not None else np.zeros((0, 0), np.uint8) for g in c.test_outputs]
-        return Solution(c.task_id, c.program, outputs, c.demo_accuracy, iteration)
 
     def _meta_iteration(self, iteration: int, sampler, learner: LearnerProcess) -> None:
         config = self.config
