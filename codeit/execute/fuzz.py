@@ -126,11 +126,29 @@ def reference_unbounded(name: str, args: tuple) -> bool:
     return name in ("hsplit", "vsplit") and type(args[1]) in (int, bool) and abs(args[1]) > 100_000
 
 
+# Primitives that unpack an object's elements (``for v, _ in obj``): on an element that is
+# itself a frozenset the reference takes CPython's first, not the canonical one.
+CELL_UNPACKING = frozenset({"mostcolor", "leastcolor", "palette", "numcolors", "colorcount"})
+
+
+def _rectangular(grid: Any) -> bool:
+    return (type(grid) is tuple and all(type(r) is tuple for r in grid)
+            and len({len(r) for r in grid}) <= 1)
+
+
 def reference_uses_set_order(name: str, args: tuple) -> bool:
     """Whether the reference's result for ``name(*args)`` depends on CPython's set order."""
-    if name not in ROW_ITERATING:
-        return False
-    return any(type(a) is tuple and any(type(r) is frozenset and len(r) > 1 for r in a) for a in args)
+    if name in ROW_ITERATING:
+        return any(type(a) is tuple and any(type(r) is frozenset and len(r) > 1 for r in a) for a in args)
+    if name in CELL_UNPACKING:
+        return type(args[0]) is frozenset and any(type(e) is frozenset for e in args[0])
+    if name == "occurrences":
+        # It stops at an object's first mismatching cell in set order; where positions can
+        # run off the grid (a ragged grid, rows of non-ints, or a tuple object, whose shape is
+        # measured as a grid's) whether an index error comes first depends on that order.
+        return (type(args[1]) is tuple or not _rectangular(args[0])
+                or any(type(x) is not int for r in args[0] if type(r) is tuple for x in r))
+    return False
 
 
 def _beyond_int64(v: Any) -> bool:
