@@ -25,3 +25,21 @@ def test_search_step_counts_parses_runs_and_relabels():
     assert solved == {"68b16354", "67a3c6ac"}
     again = search_step([hmirror_task], [["O = hmirror(I)"]], ReferenceExecutor(), seen_hashes=seen)
     assert again.experiences == [] and again.candidates
+
+
+def test_relabeled_tasks_reproduce_from_their_program():
+    from codeit.dsl.interpreter import run
+    from codeit.dsl.program import parse
+
+    import numpy as np
+
+    task = load_tasks("arc1/training")["0d3d703e"]
+    programs = ["O = vmirror(I)", "O = rot90(I)", "x1 = switch(I, ONE, FIVE)\nO = switch(x1, TWO, SIX)",
+                "x1 = replace(I, THREE, FOUR)\nO = hmirror(x1)"]
+    r = search_step([task], [programs], ReferenceExecutor())
+    assert len(r.experiences) == 4
+    for e in r.experiences:
+        program = parse(e.program)
+        for grid_in, grid_out in zip(e.inputs, e.outputs):
+            assert np.array_equal(np.array(run(program, grid_in).output), grid_out)
+        assert e.priority == e.demo_accuracy
