@@ -99,6 +99,23 @@ def test_more_prompt_tokens_than_one_engine_step(engine):
     assert [len(s) for s in out] == [12] * 4
 
 
+def test_engine_start_leaves_global_generators_alone(toy_dir, engine):
+    import random
+
+    import numpy as np
+
+    engine.close()  # one engine at a time
+    random.seed(5)
+    np.random.seed(5)
+    torch.manual_seed(5)
+    expected = random.random(), np.random.rand(), torch.rand(1).item()
+    random.seed(5)
+    np.random.seed(5)
+    torch.manual_seed(5)
+    engine.llm = engine._start(str(toy_dir))
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
 def test_constrained_is_refused(engine):
     with pytest.raises(ValueError, match="transformers backend"):
         engine.sample(list(TOY_PROMPTS[:1]), SamplingConfig(n=1, constrained=True))

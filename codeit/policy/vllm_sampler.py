@@ -109,10 +109,20 @@ class VLLMSampler(Sampler):
         # vLLM's CPU worker replaces torch.set_num_threads by a no-op for the whole process (it
         # guards its thread binding); in-process and unbound, the caller keeps the real one.
         set_num_threads = torch.set_num_threads
+        # An in-process engine seeds Python's, numpy's and torch's global generators with its
+        # own seed; the caller's streams of random numbers are put back as they were.
+        import random
+
+        import numpy as np
+
+        states = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
         try:
             return LLM(**kwargs)
         finally:
             torch.set_num_threads = set_num_threads
+            random.setstate(states[0])
+            np.random.set_state(states[1])
+            torch.random.set_rng_state(states[2])
 
     @property
     def max_positions(self) -> int | None:
