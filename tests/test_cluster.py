@@ -19,7 +19,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from codeit.cluster import ClusterError, RayExecutor, RayExecutorConfig, SamplerPool, SamplerPoolConfig  # noqa: E402
-from codeit.cluster.sampling import SamplerReplica, read_folder, replica_seed  # noqa: E402
+from codeit.cluster.sampling import SamplerReplica, read_folder  # noqa: E402
 from codeit.dsl.generate import random_program  # noqa: E402
 from codeit.execute.native import NativeExecutor  # noqa: E402
 from codeit.executor import Limits  # noqa: E402
