@@ -166,10 +166,11 @@ Value set_difference(Ctx& c, const Value& a, const Value& b) {
     PairRec* end = std::set_difference(a.pairs(), a.pairs() + na, b.pairs(), b.pairs() + b.n, d);
     return make_idx_sorted(d, end - d);
   }
-  c.tick(na * 4);
   Value* e = c.alloc_array<Value>(size_t(na));
   int64_t m = 0;
+  const int64_t probe = b.is_tuple() ? length(b) : 8;
   for (int64_t k = 0; k < na; ++k) {
+    c.tick(probe);
     Value x = elem(a, k);
     if (!contains(b, x)) e[m++] = x;
   }

@@ -167,7 +167,9 @@ PRIM(difference) {
     int64_t n = length(a[0]);
     Value* e = c.alloc_array<Value>(size_t(n > 0 ? n : 1));
     int64_t m = 0;
+    const int64_t probe = a[1].is_tuple() ? length(a[1]) : 8;
     for (int64_t k = 0; k < n; ++k) {
+      c.tick(probe);
       Value v = elem(a[0], k);
       if (!contains(a[1], v)) e[m++] = v;
     }

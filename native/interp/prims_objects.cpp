@@ -237,11 +237,11 @@ PRIM(occurrences) {
   const Value& grid = a[0];
   int64_t n = length(normed);
   LocSetBuilder out(c, 16);
-  c.tick(h2 * w2 * (n + 1));
   if (grid.kind == GRID && (normed.kind == OBJ || n == 0)) {
     const GridHdr* g = grid.grid();
     const CellRec* cells = n ? normed.cells() : nullptr;
-    for (int64_t i = 0; i < h2; ++i)
+    for (int64_t i = 0; i < h2; ++i) {
+      c.tick(w2 * (n + 1));
       for (int64_t j = 0; j < w2; ++j) {
         bool hit = true;
         for (int64_t k = 0; k < n && hit; ++k) {
@@ -251,6 +251,7 @@ PRIM(occurrences) {
         }
         if (hit) out.add(i, j);
       }
+    }
     return out.finish();
   }
   Value* vals = c.alloc_array<Value>(size_t(n > 0 ? n : 1));
@@ -262,7 +263,8 @@ PRIM(occurrences) {
     location(elem(cell, 1), ai[k], bj[k]);
   }
   int64_t gh = length(grid);
-  for (int64_t i = 0; i < h2; ++i)
+  for (int64_t i = 0; i < h2; ++i) {
+    c.tick(w2 * (n + 1));
     for (int64_t j = 0; j < w2; ++j) {
       bool hit = true;
       for (int64_t k = 0; k < n && hit; ++k) {
@@ -273,6 +275,7 @@ PRIM(occurrences) {
       }
       if (hit) out.add(i, j);
     }
+  }
   return out.finish();
 }
 
@@ -337,10 +340,10 @@ Value period(Ctx& c, const Value& obj, bool vertical) {
   if (ext <= 1) return Value::integer(ext);
   want_cells(normalized);
   int64_t n = length(normalized);
-  c.tick(ext * n);
   if (normalized.kind == OBJ) {
     const CellRec* cells = normalized.cells();
     for (int64_t p = 1; p < ext; ++p) {
+      c.tick(n);
       bool all = true;
       for (int64_t k = 0; k < n && all; ++k) {
         CellRec r = cells[k];
@@ -358,6 +361,7 @@ Value period(Ctx& c, const Value& obj, bool vertical) {
     return Value::integer(ext);
   }
   for (int64_t p = 1; p < ext; ++p) {
+    c.tick(n);
     bool all = true;
     for (int64_t k = 0; k < n && all; ++k) {
       Value cell = elem(normalized, k);

@@ -64,24 +64,25 @@ int64_t patch_manhattan(Ctx& c, const Value& a, const Value& b) {
   Value lb = indices_of(c, b);
   int64_t na = length(la), nb = length(lb);
   if (na == 0 || nb == 0) runtime_error();
-  c.tick(na * nb / 4);
   if (la.kind == IDX && lb.kind == IDX) {
     int64_t best = INT64_MAX;
     const PairRec *x = la.pairs(), *y = lb.pairs();
-    for (int64_t p = 0; p < na; ++p)
+    for (int64_t p = 0; p < na; ++p) {
+      c.tick(nb);
       for (int64_t q = 0; q < nb; ++q) {
         int64_t d = std::llabs(int64_t(x[p].i) - y[q].i) + std::llabs(int64_t(x[p].j) - y[q].j);
         if (d < best) best = d;
       }
+    }
     return best;
   }
-  ABuf<PairRec> dummy(c, 1);
   int64_t best = INT64_MAX;
   int64_t* bi = c.alloc_array<int64_t>(size_t(nb));
   int64_t* bj = c.alloc_array<int64_t>(size_t(nb));
   int64_t m = 0;
   for_each_location(lb, [&](int64_t i, int64_t j) { bi[m] = i; bj[m] = j; ++m; });
   for_each_location(la, [&](int64_t i, int64_t j) {
+    c.tick(nb);
     for (int64_t q = 0; q < nb; ++q) {
       int64_t d = add64(std::llabs(sub64(i, bi[q])), std::llabs(sub64(j, bj[q])));
       if (d < best) best = d;

@@ -27,7 +27,8 @@ bool truthy(const Value& v);
 // dsl/README.md's value_size: 1 for an atom, 1 + the sizes of the elements for a container.
 int64_t value_size(const Value& v);
 
-// Nesting depth of a value (atoms 0).
+// Nesting depth of a tuple or set (atoms, functions included, 0): the reference's recursive
+// value_size fails past Python's recursion limit, so past ~900 levels a build fails too.
 int32_t value_depth(const Value& v);
 
 // Membership: Python `x in container` for a tuple or a frozenset (TYPE_ERROR otherwise).
