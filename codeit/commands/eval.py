@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from codeit.commands.run import add_ray_argument, build_config, ray_executor
+from codeit.commands.run import add_ray_argument, build_config, ray_executor, ray_sampler
 from codeit.tasks import load_tasks
 
 
@@ -38,7 +38,8 @@ def main(args: argparse.Namespace) -> int:
     executor = ray_executor(args.ray, config)
     try:
         result = evaluate_checkpoint(args.checkpoint, tasks, args.samples, Path(args.out), config,
-                                     resolve_device(config.policy.device), executor=executor)
+                                     resolve_device(config.policy.device), executor=executor,
+                                     make_sampler=ray_sampler(args.ray))
     except ValueError as exc:
         print(f"codeit eval: {exc}")
         return 2

@@ -41,6 +41,19 @@ def ray_executor(address: str | None, config):
     return RayExecutor.for_run(config.execution)
 
 
+def ray_sampler(address: str | None):
+    """None (local sampling) unless --ray finds GPUs: then one sampler replica per GPU."""
+    if not address:
+        return None
+    from codeit.cluster import cluster_gpus
+    from codeit.cluster.sampling import SamplerPool, SamplerPoolConfig
+
+    gpus = int(cluster_gpus())
+    if gpus == 0:
+        return None
+    return SamplerPool.factory(SamplerPoolConfig(replicas=gpus, gpus_per_replica=1))
+
+
 def parse_overrides(pairs: list[str]) -> dict:
     """``a.b=value`` strings as a nested mapping; values are read as YAML scalars."""
     out: dict = {}
@@ -91,7 +104,7 @@ def main(args: argparse.Namespace) -> int:
     executor = ray_executor(args.ray, config or load_config(run_dir / "config.yaml")) if args.ray else None
     try:
         try:
-            run = Run(run_dir, config, executor=executor)
+            run = Run(run_dir, config, executor=executor, make_sampler=ray_sampler(args.ray))
         except ValueError as exc:
             print(f"codeit run: {exc}")
             return 2

@@ -31,9 +31,11 @@ def evaluate_checkpoint(
     config: RunConfig,
     device: str,
     executor=None,
+    make_sampler=None,
 ) -> dict:
     """Sample ``samples_per_task`` programs for every task (in rounds of config.sampling.samples_per_task)."""
-    from codeit.loop.sampling import make_sampler
+    if make_sampler is None:
+        from codeit.loop.sampling import make_sampler
 
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ExperienceStore(out_dir / "evaluation.db")

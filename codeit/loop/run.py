@@ -63,7 +63,7 @@ class Run:
     """One run folder."""
 
     def __init__(self, run_dir: str | Path, config: RunConfig | None = None, *, executor=None,
-                 log: Callable[[str], None] = print):
+                 make_sampler: Callable | None = None, log: Callable[[str], None] = print):
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log = log
@@ -95,6 +95,7 @@ class Run:
         self.search_tasks = search
         self.tasks_by_id = {t.id: t for t in search}
         self.rng = np.random.default_rng(config.seed)
+        self.make_sampler = make_sampler
         self._seen: dict[str, set[int]] | None = None
 
     # -- persistent state -------------------------------------------------------------------------
@@ -259,8 +260,9 @@ class Run:
     # -- the whole run ----------------------------------------------------------------------------
 
     def run(self) -> dict:
-        from codeit.loop.sampling import make_sampler
+        from codeit.loop.sampling import make_sampler as local_sampler
 
+        make_sampler = self.make_sampler or local_sampler
         config = self.config
         run_started = time.perf_counter()
         self.build_initial_buffer()
