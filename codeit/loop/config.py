@@ -49,6 +49,9 @@ class SamplingConfig:
     """Constrain decoding to syntactically valid programs."""
     batch_size: int = 16
     """Prompts per generate call (transformers backend)."""
+    cpu_threads: int = 1
+    """Torch threads when sampling on a CPU: a small policy's decode steps are too small to split
+    across cores, and splitting them costs more than it saves (0: torch's default)."""
 
 
 @dataclass
@@ -65,6 +68,8 @@ class LearnerConfig:
     """Passes over each meta-iteration's draw (CodeIt: 1)."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
+    cpu_threads: int = 0
+    """Torch threads of the learner process on a CPU (0: one per core)."""
 
 
 def _tiny_architecture() -> PolicyConfig:

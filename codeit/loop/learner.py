@@ -82,8 +82,8 @@ def learner_main(conn, store_path: str, config_dict: dict, device: str) -> None:
 
     from codeit.buffer import BufferConfig, ReplayBuffer
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
     config = make_config(config_dict.pop("preset", "tiny"), config_dict)
+    torch.set_num_threads(config.learner.cpu_threads or max(1, os.cpu_count() or 1))
     alpha = 0.0 if config.ablation.uniform_priorities else 1.0
     buffer = ReplayBuffer(store_path, BufferConfig(alpha=alpha, seed=config.seed))
     try:

@@ -55,6 +55,10 @@ class LoopSampler:
     def __init__(self, config: RunConfig, policy_path: Path, device: str):
         self.config = config
         self.backend = choose_backend(config, policy_path, device)
+        if self.backend == "hf" and device == "cpu" and config.sampling.cpu_threads:
+            import torch
+
+            torch.set_num_threads(config.sampling.cpu_threads)
         options = {"device": device} if self.backend == "hf" else {}
         self.sampler = make_backend(self.backend, str(policy_path), **options)
         self.sampling = sampling_config(config)
