@@ -33,7 +33,7 @@ class ExecutionConfig:
 class SamplingConfig:
     backend: str = "auto"
     """"vllm", "hf" (transformers generate) or "auto" (vLLM when importable and the policy is decoder-only)."""
-    samples_per_task: int = 4
+    samples_per_task: int = 8
     """Programs sampled per search task per meta-iteration (CodeIt: 24)."""
     temperature: float = 0.95
     """Sampling temperature (CodeIt: 0.95)."""
@@ -60,12 +60,14 @@ class LearnerConfig:
     """AdamW learning rate (CodeIt: 5e-5 for a pretrained CodeT5+)."""
     batch_size: int = 16
     """Training examples per optimizer step (CodeIt: 512)."""
-    policy_experiences: int = 320
+    policy_experiences: int = 800
     """Policy and relabeled experiences drawn per meta-iteration, by priority, without replacement (CodeIt: 90,000)."""
-    mutation_experiences: int = 96
+    mutation_experiences: int = 800
     """Seed and mutation experiences drawn per meta-iteration (CodeIt: 10,000)."""
     epochs: int = 1
     """Passes over each meta-iteration's draw (CodeIt: 1)."""
+    warmup_epochs: int = 2
+    """Passes over the initial buffer's draw before the first sampling (a new policy knows nothing yet)."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
     cpu_threads: int = 0
@@ -111,11 +113,11 @@ class RunConfig:
     """Which preset the rest starts from."""
     search_set: str = "arc1/evaluation"
     """Tasks to solve: a task-set spec (see codeit.tasks) or a path."""
-    max_search_tasks: int = 24
+    max_search_tasks: int = 32
     """Use only the first N search tasks (0: all). The tiny run keeps minutes by searching a subset."""
-    meta_iterations: int = 2
+    meta_iterations: int = 3
     """Meta-iterations to run (CodeIt: 100)."""
-    initial_mutants: int = 400
+    initial_mutants: int = 2000
     """Mutants of the seed programs added to the initial buffer."""
     tasks_per_step: int = 8
     """Search tasks sampled, run and stored together; progress is saved after each such step."""
@@ -145,6 +147,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "policy_experiences": 90_000,
             "mutation_experiences": 10_000,
             "epochs": 1,
+            "warmup_epochs": 1,
         },
         "sampling": {"samples_per_task": 24, "temperature": 0.95, "max_new_tokens": 512, "batch_size": 64, "max_prompt_tokens": 2048},
         "policy": {"architecture": {"hidden_size": 768, "num_layers": 12, "num_heads": 12, "intermediate_size": 3072, "max_positions": 4096}},

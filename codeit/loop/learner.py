@@ -61,7 +61,7 @@ def train_iteration(buffer, config: RunConfig, iteration: int, policy_in: str, p
         examples,
         lr=config.learner.lr,
         batch_size=config.learner.batch_size,
-        epochs=config.learner.epochs,
+        epochs=config.learner.warmup_epochs if iteration == 0 else config.learner.epochs,
         max_seq_len=max_sequence_tokens(config),
         weight_decay=config.learner.weight_decay,
         device=device,
