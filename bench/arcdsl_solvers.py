@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -23,6 +21,7 @@ from pathlib import Path
 from codeit.dsl.arcdsl_import import read_solvers
 from codeit.dsl.interpreter import as_grid, run_on_task
 from codeit.tasks import load_tasks
+from machine import machine_info
 
 DEFAULT_SOLVERS = "/work/arc-dsl/solvers.py"
 # arc-dsl's solvers were written against the corrected edition of ARC-AGI-1 training: on the
@@ -72,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     tasks = {t.id: t for t in load_tasks(args.tasks)}
     ids = sorted(solver_file.programs) if args.only is None else sorted(args.only)
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
-          f"Python {platform.python_version()}")
+    print(machine_info())
     print(f"solvers: {path}: {len(solver_file.programs)} parsed, {len(solver_file.errors)} rejected; tasks: {args.tasks}")
     failures: list[str] = []
     for key, err in sorted(solver_file.errors.items()):

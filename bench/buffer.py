@@ -13,8 +13,6 @@ store append >= 50,000 experiences/s.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -24,26 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from codeit.buffer import BufferConfig, Experience, ExperienceStore, ReplayBuffer, SumTree
+from machine import machine_info
 
 TARGET_SAMPLE_US = 60.0
 TARGET_UPDATE_US = 15.0
 TARGET_APPEND_PER_S = 50_000.0
-
-
-def machine_info() -> str:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (
-        f"machine: {cpu}, {os.cpu_count()} logical cpus, load average {load}\n"
-        f"python {platform.python_version()} on {platform.system()} {platform.release()}, numpy {np.__version__}"
-    )
 
 
 def median_us(fn, calls: int, make_args=None, warmup: int = 20) -> float:
@@ -209,7 +192,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    print(machine_info())
+    print(machine_info(numpy=np.__version__))
     print(
         f"inputs: {args.items:,} items, priorities uniform in [0.001, 1.001), batch {args.batch}, "
         f"{args.calls} timed calls, fresh random indices/priorities every update call; "

@@ -19,12 +19,9 @@ gets all the work, so the overhead grows again at the largest sizes.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -33,24 +30,9 @@ from codeit.execute.native import NativeExecutor
 from codeit.executor import Limits
 from codeit.seeds import load_seeds
 from codeit.tasks import load_tasks
+from machine import machine_info
 
 OVERHEAD_TARGET = 0.10
-
-
-def machine_info() -> str:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    import ray
-
-    return (f"machine: {cpu}, {os.cpu_count()} logical cpus, load average {load}\n"
-            f"python {platform.python_version()}, numpy {np.__version__}, ray {ray.__version__}")
 
 
 def build_corpus(generated: int, tile: int, seed: int, order: str = "shuffled"):
@@ -113,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     programs, grids, jobs, description = build_corpus(args.generated, args.tile, args.seed, args.order)
     cpus = args.actors * args.threads
     ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
-    print(machine_info())
+    print(machine_info(numpy=np.__version__, ray=ray.__version__))
     print(description)
     print(f"limits: {limits}; local: NativeExecutor with {cpus} threads; "
           f"ray: {args.actors} actors x {args.threads} threads, 2 batches in flight per actor; {args.reps} reps")

@@ -12,7 +12,6 @@ Baselines, measured in the same run: CodeIt's layout, and plain dense digits (on
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 
@@ -21,6 +20,7 @@ import numpy as np
 from codeit.policy import encode as enc
 from codeit.policy.tokenizer import build_tokenizer
 from codeit.tasks import load_tasks
+from machine import machine_info
 
 
 def dense_tokens(task, include_test: bool) -> int:
@@ -64,7 +64,7 @@ def main() -> int:
     dense = [dense_tokens(t, True) for t in tasks]
     dense_demo = [dense_tokens(t, False) for t in tasks]
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(machine_info())
     print(f"inputs: {args.tasks}, {len(tasks)} tasks; tokens counted with the DSL tokenizer "
           f"({tok.get_vocab_size()} tokens)")
     print(summary("ours (compact, demos + test)", ours))

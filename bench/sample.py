@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 
@@ -24,6 +23,7 @@ from codeit.policy.model import PolicyConfig, describe
 from codeit.policy.sampler import SamplingConfig, budget_for, task_prompts
 from codeit.policy.toy import toy_policy
 from codeit.tasks import load_tasks
+from machine import machine_info
 
 
 def parse_share(out) -> float:
@@ -86,8 +86,8 @@ def main() -> int:
                             prompts_per_batch=args.tasks)
     budget = min(args.max_prompt_tokens, budget_for(hf.max_positions, config) or args.max_prompt_tokens)
     prompts = task_prompts(hf.format, tasks, budget)
-    print(f"machine: {platform.machine()} {os.cpu_count()} cpus, torch {torch.__version__}, "
-          f"{args.threads} torch thread(s) for transformers")
+    print(machine_info(torch=torch.__version__))
+    print(f"{args.threads} torch thread(s) for transformers")
     print(f"inputs: {len(prompts)} evaluation tasks ({', '.join(t.id for t in tasks)}), prompt tokens "
           f"{[len(p) for p in prompts]}, n={args.n}, max_new_tokens={args.max_new_tokens}, "
           f"temperature={args.temperature}, model {describe(hf.policy)['parameters']:,} parameters")
