@@ -80,11 +80,15 @@ Value call_prim(Ctx& c, int id, const Value* args) {
 Value call(Ctx& c, const Value& fv, const Value* args, int nargs) {
   if (fv.kind != FUNC) type_error();
   const FuncObj* f = fv.func();
+  if (f->kind == FK_PRIM) {  // the common case first
+    if (nargs != f->arity) type_error();
+    DepthGuard guard(c);
+    return call_prim(c, f->prim, args);
+  }
   DepthGuard guard(c);
   switch (f->kind) {
     case FK_PRIM:
-      if (nargs != f->arity) type_error();
-      return call_prim(c, f->prim, args);
+      type_error();
     case FK_COMPOSE: {
       if (nargs != 1) type_error();
       Value y = call1(c, f->b, args[0]);

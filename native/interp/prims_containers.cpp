@@ -1,4 +1,6 @@
 // Container primitives (dsl/primitives.py "containers").
+#include <type_traits>
+
 #include "prim_util.hpp"
 
 namespace codeit {
@@ -46,6 +48,44 @@ Value remove_value(Ctx& c, const Value& value, const Value& container) {
   return make_set_sorted(c, e, m);
 }
 
+// The union of the sorted record arrays of a set's elements (all OBJ or all IDX): runs
+// merged pairwise, O(total log runs), duplicates dropped.
+template <class Rec, class Get>
+Value union_of_runs(Ctx& c, const Value& containers, int64_t total, Get get) {
+  const int64_t n = containers.n;
+  Rec* buf = c.alloc_array<Rec>(size_t(total));
+  Rec* tmp = c.alloc_array<Rec>(size_t(total));
+  int64_t* bounds = c.alloc_array<int64_t>(size_t(n + 1));
+  int64_t m = 0;
+  bounds[0] = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const Value& x = containers.elems()[k];
+    std::memcpy(static_cast<void*>(buf + m), get(x), size_t(x.n) * sizeof(Rec));
+    m += x.n;
+    bounds[k + 1] = m;
+  }
+  int64_t runs = n;
+  while (runs > 1) {
+    int64_t out = 0, r = 0;
+    for (; r + 1 < runs; r += 2) {
+      Rec* end = std::merge(buf + bounds[r], buf + bounds[r + 1], buf + bounds[r + 1], buf + bounds[r + 2],
+                            tmp + bounds[r]);
+      (void)end;
+      bounds[out++] = bounds[r];
+    }
+    if (r < runs) {
+      std::memcpy(static_cast<void*>(tmp + bounds[r]), buf + bounds[r], size_t(bounds[r + 1] - bounds[r]) * sizeof(Rec));
+      bounds[out++] = bounds[r];
+    }
+    bounds[out] = m;
+    runs = out;
+    std::swap(buf, tmp);
+  }
+  int64_t u = std::unique(buf, buf + m) - buf;
+  if constexpr (std::is_same_v<Rec, CellRec>) return make_obj_sorted(buf, u);
+  else return make_idx_sorted(buf, u);
+}
+
 // merge(containers) of dsl/primitives.py.
 Value merge_value(Ctx& c, const Value& containers) {
   int64_t n = length(containers);
@@ -61,26 +101,8 @@ Value merge_value(Ctx& c, const Value& containers) {
     }
     c.tick(total);
     if (n == 0) return empty_set();
-    if (all_obj) {
-      CellRec* d = c.alloc_array<CellRec>(size_t(total));
-      int64_t m = 0;
-      for (int64_t k = 0; k < n; ++k) {
-        const Value& x = containers.elems()[k];
-        std::memcpy(d + m, x.cells(), size_t(x.n) * sizeof(CellRec));
-        m += x.n;
-      }
-      return make_obj(c, d, m);
-    }
-    if (all_idx) {
-      PairRec* d = c.alloc_array<PairRec>(size_t(total));
-      int64_t m = 0;
-      for (int64_t k = 0; k < n; ++k) {
-        const Value& x = containers.elems()[k];
-        std::memcpy(d + m, x.pairs(), size_t(x.n) * sizeof(PairRec));
-        m += x.n;
-      }
-      return make_idx(c, d, m);
-    }
+    if (all_obj) return union_of_runs<CellRec>(c, containers, total, [](const Value& x) { return x.cells(); });
+    if (all_idx) return union_of_runs<PairRec>(c, containers, total, [](const Value& x) { return x.pairs(); });
     Value* e = c.alloc_array<Value>(size_t(total > 0 ? total : 1));
     int64_t m = 0;
     for (int64_t k = 0; k < n; ++k) {

@@ -14,48 +14,65 @@ constexpr int kDirect[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};
 constexpr int kAll[8][2] = {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1}, {0, 1}, {1, -1}, {1, 0}, {1, 1}};
 
 Value objects_grid(Ctx& c, const GridHdr* g, bool univalued, bool diagonal, bool has_bg, int bg) {
-  const int64_t h = g->h, w = g->w;
+  const int64_t h = g->h, w = g->w, n = h * w;
   const int8_t* d = g->data();
-  uint8_t* seen = c.alloc_array<uint8_t>(size_t(h * w));
-  std::memset(seen, 0, size_t(h * w));
-  int32_t* stack = c.alloc_array<int32_t>(size_t(h * w));
-  CellRec* cells = c.alloc_array<CellRec>(size_t(h * w));
-  ABuf<Value> found(c, 16);
+  // Label the components (the reference's flood fill), then emit every component's cells in
+  // one row-major pass: within a component they come out sorted by (i, j), which is the
+  // canonical order of a one-colored object; only multi-colored ones need a sort.
+  int32_t* label = c.alloc_array<int32_t>(size_t(n));
+  std::fill(label, label + n, -1);
+  int32_t* stack = c.alloc_array<int32_t>(size_t(n));
+  ABuf<int32_t> sizes(c, 16);
+  ABuf<uint8_t> multicolor(c, 16);
   const int (*steps)[2] = diagonal ? kAll : kDirect;
   const int nsteps = diagonal ? 8 : 4;
-  c.tick(h * w * 4);
-  int64_t used = 0;  // cells[] is shared by all objects: each takes the next stretch
-  for (int64_t si = 0; si < h; ++si)
-    for (int64_t sj = 0; sj < w; ++sj) {
-      int64_t s = si * w + sj;
-      if (seen[s]) continue;
-      int val = d[s];
-      if (has_bg && val == bg) continue;
-      seen[s] = 1;
-      CellRec* obj = cells + used;
-      int64_t n = 0, top = 0;
-      obj[n++] = CellRec{val, int32_t(si), int32_t(sj)};
-      stack[top++] = int32_t(s);
-      while (top > 0) {
-        int32_t cur = stack[--top];
-        int64_t ci = cur / w, cj = cur % w;
-        for (int k = 0; k < nsteps; ++k) {
-          int64_t ni = ci + steps[k][0], nj = cj + steps[k][1];
-          if (ni < 0 || ni >= h || nj < 0 || nj >= w) continue;
-          int64_t q = ni * w + nj;
-          if (seen[q]) continue;
-          int v = d[q];
-          if (univalued ? v == val : (!has_bg || v != bg)) {
-            seen[q] = 1;
-            obj[n++] = CellRec{v, int32_t(ni), int32_t(nj)};
-            stack[top++] = int32_t(q);
-          }
+  c.tick(n * 4);
+  for (int64_t s = 0; s < n; ++s) {
+    if (label[s] >= 0) continue;
+    int val = d[s];
+    if (has_bg && val == bg) continue;
+    const int32_t id = int32_t(sizes.n);
+    label[s] = id;
+    int32_t size = 1, top = 0;
+    bool mixed = false;
+    stack[top++] = int32_t(s);
+    while (top > 0) {
+      int32_t cur = stack[--top];
+      int64_t ci = cur / w, cj = cur % w;
+      for (int k = 0; k < nsteps; ++k) {
+        int64_t ni = ci + steps[k][0], nj = cj + steps[k][1];
+        if (ni < 0 || ni >= h || nj < 0 || nj >= w) continue;
+        int64_t q = ni * w + nj;
+        if (label[q] >= 0) continue;
+        int v = d[q];
+        if (univalued ? v == val : (!has_bg || v != bg)) {
+          label[q] = id;
+          ++size;
+          mixed = mixed || v != val;
+          stack[top++] = int32_t(q);
         }
       }
-      used += n;
-      found.push(make_obj(c, obj, n));
     }
-  return make_set(c, found.data, found.n);
+    sizes.push(size);
+    multicolor.push(mixed ? 1 : 0);
+  }
+  const int64_t m = sizes.n;
+  int64_t* pos = c.alloc_array<int64_t>(size_t(m + 1));
+  int64_t total = 0;
+  for (int64_t k = 0; k < m; ++k) {
+    pos[k] = total;
+    total += sizes[k];
+  }
+  CellRec* cells = c.alloc_array<CellRec>(size_t(total > 0 ? total : 1));
+  for (int64_t q = 0; q < n; ++q)
+    if (label[q] >= 0) cells[pos[label[q]]++] = CellRec{d[q], int32_t(q / w), int32_t(q % w)};
+  Value* objs = c.alloc_array<Value>(size_t(m > 0 ? m : 1));
+  for (int64_t k = 0; k < m; ++k) {
+    CellRec* obj = cells + (pos[k] - sizes[k]);
+    if (multicolor[k]) sort_cells(c, obj, sizes[k]);
+    objs[k] = make_obj_sorted(obj, sizes[k]);
+  }
+  return make_set(c, objs, m);
 }
 
 // objects() on any tuple of tuples: cells are Values; rows shorter than the first one fail as
