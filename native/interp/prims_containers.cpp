@@ -53,6 +53,17 @@ Value remove_value(Ctx& c, const Value& value, const Value& container) {
 template <class Rec, class Get>
 Value union_of_runs(Ctx& c, const Value& containers, int64_t total, Get get) {
   const int64_t n = containers.n;
+  if (n > 8) {
+    Rec* all = c.alloc_array<Rec>(size_t(total > 0 ? total : 1));
+    int64_t m = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      const Value& x = containers.elems()[k];
+      std::memcpy(static_cast<void*>(all + m), get(x), size_t(x.n) * sizeof(Rec));
+      m += x.n;
+    }
+    if constexpr (std::is_same_v<Rec, CellRec>) return make_obj(c, all, m);
+    else return make_idx(c, all, m);
+  }
   Rec* buf = c.alloc_array<Rec>(size_t(total));
   Rec* tmp = c.alloc_array<Rec>(size_t(total));
   int64_t* bounds = c.alloc_array<int64_t>(size_t(n + 1));

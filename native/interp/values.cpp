@@ -372,20 +372,98 @@ void sort_pairs(Ctx& c, PairRec* pairs, int64_t n) {
   c.arena.release(mark);
 }
 
+// Sorted and deduplicated in place through a bitmap over the bounding box, when the box is
+// small next to n (grid-sized patches); returns the new count, or -1 when the box is too big.
+namespace {
+
+constexpr int64_t kBitmapMinArea = 4096;
+
+int64_t bitmap_unique_pairs(Ctx& c, PairRec* p, int64_t n) {
+  int64_t i0 = p[0].i, i1 = p[0].i, j0 = p[0].j, j1 = p[0].j;
+  for (int64_t k = 1; k < n; ++k) {
+    i0 = std::min<int64_t>(i0, p[k].i); i1 = std::max<int64_t>(i1, p[k].i);
+    j0 = std::min<int64_t>(j0, p[k].j); j1 = std::max<int64_t>(j1, p[k].j);
+  }
+  const int64_t hh = i1 - i0 + 1, ww = j1 - j0 + 1;
+  if (hh * ww > std::max(kBitmapMinArea, 16 * n)) return -1;
+  Arena::Mark mark = c.arena.mark();
+  const int64_t words = (hh * ww + 63) / 64;
+  uint64_t* bits = c.alloc_array<uint64_t>(size_t(words));
+  std::memset(bits, 0, size_t(words) * 8);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t q = (p[k].i - i0) * ww + (p[k].j - j0);
+    bits[q >> 6] |= uint64_t(1) << (q & 63);
+  }
+  int64_t m = 0;
+  for (int64_t wd = 0; wd < words; ++wd)
+    for (uint64_t b = bits[wd]; b; b &= b - 1) {
+      int64_t q = wd * 64 + __builtin_ctzll(b);
+      p[m++] = PairRec{int32_t(i0 + q / ww), int32_t(j0 + q % ww)};
+    }
+  c.arena.release(mark);
+  return m;
+}
+
+int64_t bitmap_unique_cells(Ctx& c, CellRec* p, int64_t n) {
+  int64_t c0 = p[0].c, c1 = p[0].c, i0 = p[0].i, i1 = p[0].i, j0 = p[0].j, j1 = p[0].j;
+  for (int64_t k = 1; k < n; ++k) {
+    c0 = std::min<int64_t>(c0, p[k].c); c1 = std::max<int64_t>(c1, p[k].c);
+    i0 = std::min<int64_t>(i0, p[k].i); i1 = std::max<int64_t>(i1, p[k].i);
+    j0 = std::min<int64_t>(j0, p[k].j); j1 = std::max<int64_t>(j1, p[k].j);
+  }
+  const int64_t cc = c1 - c0 + 1, hh = i1 - i0 + 1, ww = j1 - j0 + 1;
+  if (cc > 64 || hh * ww > 1 << 20 || cc * hh * ww > std::max(kBitmapMinArea, 16 * n)) return -1;
+  Arena::Mark mark = c.arena.mark();
+  const int64_t area = hh * ww, words = (cc * area + 63) / 64;
+  uint64_t* bits = c.alloc_array<uint64_t>(size_t(words));
+  std::memset(bits, 0, size_t(words) * 8);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t q = (p[k].c - c0) * area + (p[k].i - i0) * ww + (p[k].j - j0);
+    bits[q >> 6] |= uint64_t(1) << (q & 63);
+  }
+  int64_t m = 0;
+  for (int64_t wd = 0; wd < words; ++wd)
+    for (uint64_t b = bits[wd]; b; b &= b - 1) {
+      int64_t q = wd * 64 + __builtin_ctzll(b);
+      int64_t r = q % area;
+      p[m++] = CellRec{int32_t(c0 + q / area), int32_t(i0 + r / ww), int32_t(j0 + r % ww)};
+    }
+  c.arena.release(mark);
+  return m;
+}
+
+}  // namespace
+
+int64_t unique_cells(Ctx& c, CellRec* cells, int64_t n) {
+  if (n <= 1) return n;
+  c.tick(n);
+  if (!std::is_sorted(cells, cells + n)) {
+    int64_t m = n > 32 ? bitmap_unique_cells(c, cells, n) : -1;
+    if (m >= 0) return m;
+    sort_cells(c, cells, n);
+  }
+  return std::unique(cells, cells + n) - cells;
+}
+
+int64_t unique_pairs(Ctx& c, PairRec* pairs, int64_t n) {
+  if (n <= 1) return n;
+  c.tick(n);
+  if (!std::is_sorted(pairs, pairs + n)) {
+    int64_t m = n > 32 ? bitmap_unique_pairs(c, pairs, n) : -1;
+    if (m >= 0) return m;
+    sort_pairs(c, pairs, n);
+  }
+  return std::unique(pairs, pairs + n) - pairs;
+}
+
 Value make_obj(Ctx& c, CellRec* cells, int64_t n) {
   if (n > INT32_MAX) fail(SIZE_LIMIT);
-  c.tick(n);
-  sort_cells(c, cells, n);
-  n = std::unique(cells, cells + n) - cells;
-  return make_obj_sorted(cells, n);
+  return make_obj_sorted(cells, unique_cells(c, cells, n));
 }
 
 Value make_idx(Ctx& c, PairRec* pairs, int64_t n) {
   if (n > INT32_MAX) fail(SIZE_LIMIT);
-  c.tick(n);
-  sort_pairs(c, pairs, n);
-  n = std::unique(pairs, pairs + n) - pairs;
-  return make_idx_sorted(pairs, n);
+  return make_idx_sorted(pairs, unique_pairs(c, pairs, n));
 }
 
 Value make_set_sorted(Ctx& c, const Value* e, int64_t n) {

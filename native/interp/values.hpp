@@ -55,6 +55,9 @@ Value make_obj(Ctx& c, CellRec* cells, int64_t n);
 Value make_idx(Ctx& c, PairRec* pairs, int64_t n);
 // Same when already strictly increasing.
 Value make_obj_sorted(CellRec* cells, int64_t n);
+// Canonical order of cells / pairs in place, duplicates dropped: the new count.
+int64_t unique_cells(Ctx& c, CellRec* cells, int64_t n);
+int64_t unique_pairs(Ctx& c, PairRec* pairs, int64_t n);
 // Canonical order of cells / pairs, in place (duplicates kept).
 void sort_cells(Ctx& c, CellRec* cells, int64_t n);
 void sort_pairs(Ctx& c, PairRec* pairs, int64_t n);
