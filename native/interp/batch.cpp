@@ -1,5 +1,6 @@
 #include "batch.hpp"
 
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -143,8 +144,7 @@ void run_batch(ThreadPool& pool, const BatchInputs& in, const Limits& limits,
       out.shapes[2 * job + 1] = grid->w;
       uint8_t* dst = out.grids + job * kSide * kSide;
       for (int32_t i = 0; i < grid->h; ++i)
-        for (int32_t j = 0; j < grid->w; ++j)
-          dst[i * kSide + j] = uint8_t(grid->data()[i * grid->w + j]);
+        std::memcpy(dst + i * kSide, grid->data() + int64_t(i) * grid->w, size_t(grid->w));
     } else {
       out.shapes[2 * job] = 0;
       out.shapes[2 * job + 1] = 0;

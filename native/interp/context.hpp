@@ -58,6 +58,7 @@ struct Ctx {
   int64_t deadline_ns;
   int32_t depth = 0;
   int32_t max_depth;
+  int32_t line = 0;  // the program line being run (read after a failure)
   int64_t work = 0;
   PrimProfile* profile = nullptr;
 

@@ -6,6 +6,8 @@
 
 namespace codeit {
 
+thread_local Escape* tl_escape = nullptr;
+
 namespace {
 
 inline int cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
