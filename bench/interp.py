@@ -130,16 +130,18 @@ def main(argv: list[str] | None = None) -> int:
             interp.run_batch(compiled, batch, sub_jobs)
             times.append(time.perf_counter() - t0)
         nat_part[part] = statistics.median(times)
-    by_threads = {}
+    by_threads, cpu_by_threads = {}, {}
     for t in range(1, args.threads + 1):
         pool = NativeInterpreter(threads=t, limits=limits)
         pool.run_batch(compiled, batch, jobs)  # warm the workers' arenas
-        times = []
+        times, cpus = [], []
         for _ in range(args.reps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             pool.run_batch(compiled, batch, jobs)
             times.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
         by_threads[t] = statistics.median(times)
+        cpu_by_threads[t] = statistics.median(cpus)
 
     print()
     print(f"{'':28s}{'runs/s/core':>14s}{'steps/s/core':>16s}{'native/reference':>18s}")
@@ -149,12 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"native 1 thread, {part:<11s}{n / nat_part[part]:14.0f}{steps[part] / nat_part[part]:16.0f}"
               f"{ref_part[part] / nat_part[part]:17.1f}x")
     print(f"reference, whole corpus      {n_jobs / ref_all:14.0f}{total_steps / ref_all:16.0f}")
-    base = by_threads[1]
+    base, base_cpu = by_threads[1], cpu_by_threads[1]
     for t, secs in by_threads.items():
         per_core = secs * t
         print(f"native {t} thread{'s' if t > 1 else ' '}, whole     {n_jobs / per_core:14.0f}"
-              f"{total_steps / per_core:16.0f}{ref_all / per_core:17.1f}x   speed-up over 1 thread {base / secs:.2f}x")
+              f"{total_steps / per_core:16.0f}{ref_all / per_core:17.1f}x   wall speed-up over 1 thread "
+              f"{base / secs:.2f}x; cores obtained {cpu_by_threads[t] / secs:.2f}; "
+              f"CPU per run vs 1 thread {cpu_by_threads[t] / base_cpu:.2f}")
     print()
+    print("(wall speed-up needs idle cores: on a shared machine compare 'cores obtained' with the thread "
+          "count; 'CPU per run' near 1.00 means threads do not slow each other down)")
     print("targets: native >= 50x reference per core; >= 500,000 primitive calls/s/core; "
           "2 threads >= 1.8x 1 thread")
     print(f"medians of {args.reps} native and {args.ref_reps} reference repetitions; "

@@ -14,6 +14,7 @@ COMMANDS = {
     "mutate": "mutate",
     "run": "run",
     "eval": "eval",
+    "profile": "profile",
 }
 
 
