@@ -1,11 +1,13 @@
 """The vLLM sampler (runs wherever vllm imports): same log-probabilities as transformers, seeds,
 and new weights by an engine restart on CPU (in place on GPU)."""
 
+import numpy as np
 import pytest
 import torch
 
 pytest.importorskip("vllm")
 
+from codeit.grids import grid_hashes, pack  # noqa: E402
 from codeit.policy.hf_sampler import HFSampler  # noqa: E402
 from codeit.policy.model import load_policy  # noqa: E402
 from codeit.policy.sampler import SamplingConfig, make_sampler  # noqa: E402
@@ -33,6 +35,8 @@ def toy_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(toy_dir):
+    # A real run has codeit's numba kernels (and so llvmlite) loaded before the engine starts.
+    grid_hashes(pack([np.zeros((2, 2), np.uint8)]))
     sampler = make_sampler("vllm", str(toy_dir))
     yield sampler
     sampler.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -116,9 +117,16 @@ class VLLMSampler(Sampler):
         import numpy as np
 
         states = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+        # At start vLLM scans every loaded module's globals for Triton kernels and reads
+        # vars(value) of each; llvmlite's ``ffi.lib`` (loaded by numba, which codeit's scoring
+        # kernels use) answers ``__dict__`` with a C function, and the scan raises. The module is
+        # out of sys.modules only while the engine starts (nothing there imports it).
+        hidden = sys.modules.pop("llvmlite.binding.ffi", None)
         try:
             return LLM(**kwargs)
         finally:
+            if hidden is not None:
+                sys.modules["llvmlite.binding.ffi"] = hidden
             torch.set_num_threads = set_num_threads
             random.setstate(states[0])
             np.random.set_state(states[1])
