@@ -7,7 +7,7 @@ bool patch_is_object(const Value& patch) {
   if (patch.kind == IDX) return false;
   int64_t n = length(patch);
   Value e = elem(patch, 0);
-  int64_t i, j;
+  int64_t i = 0, j = 0;
   if (e.is_tuple() && length(e) == 2 && elem(e, 1).is_tuple()) {
     for (int64_t k = 0; k < n; ++k) {
       Value cell = elem(patch, k);

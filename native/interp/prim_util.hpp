@@ -13,7 +13,7 @@
 
 namespace codeit {
 
-#define PRIM(name) Value p_##name(Ctx& c, const Value* a)
+#define PRIM(name) Value p_##name([[maybe_unused]] Ctx& c, const Value* a)
 
 // A growable array in the job's arena (old storage is simply abandoned when it grows).
 template <class T>

@@ -7,7 +7,7 @@ namespace {
 
 template <class Op>
 Value numeric2(Ctx& c, const Value* a, Op op) {
-  int64_t a0, a1, b0, b1;
+  int64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
   bool pa = numeric_pair(a[0], a0, a1);
   bool pb = numeric_pair(a[1], b0, b1);
   if (!pa && !pb) return Value::integer(op(a0, b0));
@@ -19,7 +19,7 @@ Value numeric2(Ctx& c, const Value* a, Op op) {
 
 template <class Op>
 Value numeric1(Ctx& c, const Value& v, Op op) {
-  int64_t x, y;
+  int64_t x = 0, y = 0;
   if (numeric_pair(v, x, y)) {
     int64_t r0 = op(x);
     int64_t r1 = op(y);
@@ -43,7 +43,6 @@ int64_t sign_one(int64_t v) { return v == 0 ? 0 : (v > 0 ? 1 : -1); }
 }  // namespace
 
 PRIM(identity) {
-  (void)c;
   return a[0];
 }
 PRIM(add) { return numeric2(c, a, add64); }
@@ -54,7 +53,6 @@ PRIM(invert) {
   return numeric1(c, a[0], [](int64_t x) { return sub64(0, x); });
 }
 PRIM(even) {
-  (void)c;
   return Value::boolean(floormod(want_int(a[0]), 2) == 0);
 }
 PRIM(double) {
@@ -72,7 +70,6 @@ PRIM(decrement) {
 PRIM(crement) { return numeric1(c, a[0], crement_one); }
 PRIM(sign) { return numeric1(c, a[0], sign_one); }
 PRIM(positive) {
-  (void)c;
   return Value::boolean(want_int(a[0]) > 0);
 }
 PRIM(toivec) { return make_2tuple(c, a[0], Value::integer(0)); }
@@ -80,27 +77,21 @@ PRIM(tojvec) { return make_2tuple(c, Value::integer(0), a[0]); }
 PRIM(astuple) { return make_2tuple(c, a[0], a[1]); }
 
 PRIM(flip) {
-  (void)c;
   return Value::boolean(!truthy(a[0]));
 }
 PRIM(equality) {
-  (void)c;
   return Value::boolean(eq(a[0], a[1]));
 }
 PRIM(both) {
-  (void)c;
   return truthy(a[0]) ? a[1] : a[0];
 }
 PRIM(either) {
-  (void)c;
   return truthy(a[0]) ? a[0] : a[1];
 }
 PRIM(branch) {
-  (void)c;
   return truthy(a[0]) ? a[1] : a[2];
 }
 PRIM(greater) {
-  (void)c;
   if (a[0].kind == INT && a[1].kind == INT) return Value::boolean(a[0].i > a[1].i);
   if (a[0].is_tuple() && a[1].is_tuple()) return Value::boolean(cmp(a[0], a[1]) > 0);
   type_error();

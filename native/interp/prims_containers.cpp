@@ -150,7 +150,6 @@ Value remove_from(Ctx& c, const Value& value, const Value& container) {
 Value first_of(const Value& v) { return canonical_first(v); }
 
 PRIM(contained) {
-  (void)c;
   want_container(a[1]);
   return Value::boolean(contains(a[1], a[0]));
 }
@@ -256,7 +255,6 @@ PRIM(repeat) {
 }
 
 PRIM(size) {
-  (void)c;
   return Value::integer(py_len(a[0]));
 }
 
@@ -289,11 +287,9 @@ Value extreme(const Value& v, bool largest) {
 }  // namespace
 
 PRIM(maximum) {
-  (void)c;
   return extreme(a[0], true);
 }
 PRIM(minimum) {
-  (void)c;
   return extreme(a[0], false);
 }
 
@@ -323,12 +319,10 @@ PRIM(totuple) {
 }
 
 PRIM(first) {
-  (void)c;
   return canonical_first(a[0]);
 }
 
 PRIM(last) {
-  (void)c;
   const Value& v = a[0];
   if (v.is_tuple()) {
     if (length(v) == 0) runtime_error();

@@ -61,12 +61,6 @@ Rows reversed_rows(const Rows& r, Ctx& c) {
   return o;
 }
 
-Value reversed_tuple(Ctx& c, const Value* e, int64_t n) {
-  Value* out = c.alloc_array<Value>(size_t(n > 0 ? n : 1));
-  for (int64_t k = 0; k < n; ++k) out[k] = e[n - 1 - k];
-  return make_tuple(c, out, n);
-}
-
 // A mutable copy of a grid's rows (the reference's `[list(row) for row in grid]`): int8
 // cells while every row is full width and every value fits, else Values.
 struct Canvas {
@@ -153,7 +147,7 @@ void for_each_cell(const Value& obj, F&& f) {
   }
   for (int64_t k = 0, n = length(obj); k < n; ++k) {
     Value cell = elem(obj, k);
-    int64_t i, j;
+    int64_t i = 0, j = 0;
     location(elem(cell, 1), i, j);
     f(elem(cell, 0), i, j);
   }
@@ -262,7 +256,7 @@ Value mirror_patch(Ctx& c, const Value& piece, int axis) {
     } else {
       for (int64_t k = 0; k < n; ++k) {
         Value cell = elem(piece, k);
-        int64_t i, j, oi, oj;
+        int64_t i = 0, j = 0, oi, oj;
         location(elem(cell, 1), i, j);
         map(i, j, oi, oj);
         out.add_value(elem(cell, 0), oi, oj);
@@ -523,7 +517,7 @@ PRIM(upscale) {
 }
 
 PRIM(downscale) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   int64_t k = want_int(a[1]);
   if (k == 0) runtime_error();
@@ -613,7 +607,7 @@ PRIM(subgrid) {
 namespace {
 
 Value split(Ctx& c, const Value& grid, const Value& n, bool horizontal) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(grid, h, w);
   int64_t k = want_int(n);
   if (k == 0) runtime_error();
@@ -640,7 +634,7 @@ PRIM(hsplit) { return split(c, a[0], a[1], true); }
 PRIM(vsplit) { return split(c, a[0], a[1], false); }
 
 PRIM(cellwise) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   want_tuple(a[1]);
   const Value &x = a[0], &y = a[1], &fb = a[2];
@@ -725,7 +719,7 @@ PRIM(switch) {
 }
 
 PRIM(canvas) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   want_pair(a[1], h, w);
   if (__int128(std::max<int64_t>(h, 0)) * std::max<int64_t>(w, 0) > c.max_size) fail(SIZE_LIMIT);
   if (h <= 0) return empty_tuple();

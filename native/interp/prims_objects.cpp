@@ -152,7 +152,7 @@ Value color_groups(Ctx& c, const Value& grid, bool drop_bg, const Value* bg_out)
   // Generic: sort (value, i, j) triples by value to group them.
   struct Item {
     Value v;
-    int64_t i, j;
+    int64_t i = 0, j = 0;
   };
   ABuf<Item> items(c, 64);
   for (int64_t i = 0, h = length(grid); i < h; ++i) {
@@ -180,7 +180,7 @@ Value color_groups(Ctx& c, const Value& grid, bool drop_bg, const Value* bg_out)
 }  // namespace
 
 PRIM(objects) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   bool without_bg = truthy(a[3]);
   Value bg = without_bg ? mostcolor_value(c, a[0], false) : Value::none();
@@ -197,7 +197,7 @@ PRIM(partition) { return color_groups(c, a[0], false, nullptr); }
 PRIM(fgpartition) { return color_groups(c, a[0], true, nullptr); }
 
 PRIM(toobject) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[1], h, w);
   Value locs = indices_of(c, a[0]);
   const Value& grid = a[1];
@@ -244,7 +244,7 @@ PRIM(asobject) {
 
 PRIM(occurrences) {
   Value normed = normalize_value(c, a[1]);
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   int64_t oh = piece_height(c, a[1]);
   int64_t ow = piece_width(c, a[1]);
@@ -297,7 +297,7 @@ PRIM(occurrences) {
 }
 
 PRIM(frontiers) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   const Value& grid = a[0];
   ABuf<Value> found(c, 8);
@@ -382,7 +382,7 @@ Value period(Ctx& c, const Value& obj, bool vertical) {
     bool all = true;
     for (int64_t k = 0; k < n && all; ++k) {
       Value cell = elem(normalized, k);
-      int64_t i, j;
+      int64_t i = 0, j = 0;
       location(elem(cell, 1), i, j);
       if (vertical ? i < p : j < p) continue;
       Value moved = make_2tuple(c, elem(cell, 0), vertical ? make_pair(c, i - p, j) : make_pair(c, i, j - p));

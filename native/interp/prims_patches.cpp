@@ -40,17 +40,16 @@ void patch_center(Ctx& c, const Value& patch, int64_t& ci, int64_t& cj) {
 }
 
 // The distinct rows (columns when `cols`) of a container of locations.
-static void collect_axis(Ctx& c, const Value& locs, bool cols, ABuf<int64_t>& out) {
+static void collect_axis(const Value& locs, bool cols, ABuf<int64_t>& out) {
   for_each_location(locs, [&](int64_t i, int64_t j) { out.push(cols ? j : i); });
   std::sort(out.data, out.data + out.n);
   out.n = std::unique(out.data, out.data + out.n) - out.data;
-  (void)c;
 }
 
 bool patches_match(Ctx& c, const Value& a, const Value& b, bool cols) {
   Value la = indices_of(c, a);
   ABuf<int64_t> axis(c, length(la) + 1);
-  collect_axis(c, la, cols, axis);
+  collect_axis(la, cols, axis);
   Value lb = indices_of(c, b);
   bool hit = false;
   for_each_location(lb, [&](int64_t i, int64_t j) {
@@ -217,7 +216,6 @@ PRIM(numcolors) { return Value::integer(length(palette_value(c, a[0]))); }
 PRIM(color) {
   want_container(a[0]);
   if (a[0].kind == OBJ) return Value::integer(a[0].cells()[0].c);
-  (void)c;
   return py_index(first_of(a[0]), 0);
 }
 
@@ -321,20 +319,19 @@ PRIM(position) {
 }
 
 PRIM(index) {
-  int64_t i, j;
+  int64_t i = 0, j = 0;
   want_pair(a[1], i, j);
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   if (!(0 <= i && i < h && 0 <= j && j < w)) return Value::none();
   if (a[0].kind == GRID) return Value::integer(a[0].grid()->data()[i * w + j]);
-  (void)c;
   return py_index(elem(a[0], i), j);
 }
 
 // ---- index sets -------------------------------------------------------------------------
 
 PRIM(asindices) {
-  int64_t h, w;
+  int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   if (h * w == 0) return empty_set();
   c.tick(h * w);
@@ -425,7 +422,7 @@ Value shift_value(Ctx& c, const Value& patch, const Value& directions) {
     CellSetBuilder out(c, n);
     for (int64_t k = 0; k < n; ++k) {
       Value cell = elem(patch, k);
-      int64_t i, j;
+      int64_t i = 0, j = 0;
       location(elem(cell, 1), i, j);
       out.add_value(elem(cell, 0), add64(i, di), add64(j, dj));
     }
@@ -451,7 +448,7 @@ PRIM(normalize) { return normalize_value(c, a[0]); }
 namespace {
 
 Value neighbors_of(Ctx& c, const Value& loc, bool direct, bool diagonal) {
-  int64_t i, j;
+  int64_t i = 0, j = 0;
   want_pair(loc, i, j);
   LocSetBuilder out(c, 8);
   for (int64_t di = -1; di <= 1; ++di)
@@ -498,21 +495,21 @@ Value connect_points(Ctx& c, int64_t ai, int64_t aj, int64_t bi, int64_t bj) {
 }
 
 PRIM(connect) {
-  int64_t ai, aj, bi, bj;
+  int64_t ai = 0, aj = 0, bi = 0, bj = 0;
   want_pair(a[0], ai, aj);
   want_pair(a[1], bi, bj);
   return connect_points(c, ai, aj, bi, bj);
 }
 
 PRIM(vfrontier) {
-  int64_t i, j;
+  int64_t i = 0, j = 0;
   want_pair(a[0], i, j);
   LocSetBuilder out(c, 30);
   for (int64_t k = 0; k < 30; ++k) out.add(k, j);
   return out.finish();
 }
 PRIM(hfrontier) {
-  int64_t i, j;
+  int64_t i = 0, j = 0;
   want_pair(a[0], i, j);
   LocSetBuilder out(c, 30);
   for (int64_t k = 0; k < 30; ++k) out.add(i, k);
@@ -577,7 +574,7 @@ PRIM(box) {
 }
 
 PRIM(shoot) {
-  int64_t si, sj, di, dj;
+  int64_t si = 0, sj = 0, di = 0, dj = 0;
   want_pair(a[0], si, sj);
   want_pair(a[1], di, dj);
   return connect_points(c, si, sj, add64(si, mul64(42, di)), add64(sj, mul64(42, dj)));
@@ -586,7 +583,7 @@ PRIM(shoot) {
 PRIM(gravitate) {
   Value source = a[0];
   const Value& destination = a[1];
-  int64_t si, sj, di, dj;
+  int64_t si = 0, sj = 0, di = 0, dj = 0;
   patch_center(c, source, si, sj);
   patch_center(c, destination, di, dj);
   int64_t i = 0, j = 0;
