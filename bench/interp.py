@@ -75,6 +75,44 @@ def time_reference(programs, grids, jobs, limits: Limits) -> float:
     return time.perf_counter() - t0
 
 
+def _control_worker(args) -> int:
+    """One process of the control: build the corpus, wait for 'go', run it, print seconds."""
+    import sys
+
+    programs, grids, jobs, _ = build_corpus(args.generated, args.seed, args.max_lines)
+    interp = NativeInterpreter(threads=1, limits=Limits(time_limit=args.time_limit))
+    compiled = interp.compile(programs)
+    batch = GridBatch(*pack_grids(grids))
+    interp.run_batch(compiled, batch, jobs)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    t0 = time.perf_counter()
+    for _ in range(args.reps):
+        interp.run_batch(compiled, batch, jobs)
+    print(f"{(time.perf_counter() - t0) / args.reps:.6f}", flush=True)
+    return 0
+
+
+def process_control(args, n: int) -> float:
+    """Median-free control: seconds per corpus pass when n single-thread processes run it at
+    the same time (nothing shared: the best parallel speed this machine gives right now)."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, __file__, "--control-worker", "--generated", str(args.generated), "--seed", str(args.seed),
+           "--max-lines", str(args.max_lines), "--reps", str(args.reps), "--time-limit", str(args.time_limit)]
+    procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(n)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    secs = [float(p.stdout.readline()) for p in procs]
+    for p in procs:
+        p.wait()
+    return max(secs)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--generated", type=int, default=2000, help="generated programs in the corpus")
@@ -85,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=default_threads(), help="highest native thread count")
     ap.add_argument("--time-limit", type=float, default=1.0, help="per-run wall-time budget (both)")
     ap.add_argument("--quick", action="store_true", help="400 generated programs, 3 + 1 repetitions")
+    ap.add_argument("--no-control", action="store_true", help="skip the independent-process control")
+    ap.add_argument("--control-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.control_worker:
+        return _control_worker(args)
     if args.quick:
         args.generated, args.reps, args.ref_reps = 400, 3, 1
     limits = Limits(time_limit=args.time_limit)
@@ -158,9 +200,17 @@ def main(argv: list[str] | None = None) -> int:
               f"{total_steps / per_core:16.0f}{ref_all / per_core:17.1f}x   wall speed-up over 1 thread "
               f"{base / secs:.2f}x; cores obtained {cpu_by_threads[t] / secs:.2f}; "
               f"CPU per run vs 1 thread {cpu_by_threads[t] / base_cpu:.2f}")
+    if not args.no_control:
+        one = process_control(args, 1)
+        for t in range(2, args.threads + 1):
+            many = process_control(args, t)
+            print(f"control: {t} independent 1-thread processes at once: {t * one / many:.2f}x the "
+                  f"throughput of one (the machine's attainable speed-up now; threads above: "
+                  f"{base / by_threads[t]:.2f}x)")
     print()
     print("(wall speed-up needs idle cores: on a shared machine compare 'cores obtained' with the thread "
-          "count; 'CPU per run' near 1.00 means threads do not slow each other down)")
+          "count, and the threads' speed-up with the independent processes'; 'CPU per run' near 1.00 "
+          "means threads do not slow each other down)")
     print("targets: native >= 50x reference per core; >= 500,000 primitive calls/s/core; "
           "2 threads >= 1.8x 1 thread")
     print(f"medians of {args.reps} native and {args.ref_reps} reference repetitions; "

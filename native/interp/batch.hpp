@@ -65,6 +65,7 @@ class ThreadPool {
   const std::function<void(int, int64_t)>* fn_ = nullptr;
   std::atomic<int64_t> next_{0};
   int64_t n_ = 0;
+  int64_t chunk_ = 1;
   uint64_t generation_ = 0;
   int busy_ = 0;
   bool stop_ = false;
