@@ -405,6 +405,8 @@ PRIM(product) {
     int64_t m = 0;
     for (int64_t p = 0; p < na; ++p)
       for (int64_t q = 0; q < nb; ++q) d[m++] = PairRec{int32_t(ea[p].i), int32_t(eb[q].i)};
+    // Two frozensets of ints iterate in increasing order: the pairs already are canonical.
+    if (a[0].is_set() && a[1].is_set()) return make_idx_sorted(d, n);
     return make_idx(c, d, n);
   }
   Value* e = c.alloc_array<Value>(size_t(n));

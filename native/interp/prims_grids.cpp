@@ -478,11 +478,13 @@ PRIM(upscale) {
     if (e.kind == GRID) {
       const GridHdr* g = e.grid();
       GridHdr* out = new_grid(c, int64_t(g->h) * k, int64_t(g->w) * k);
-      int64_t ow = int64_t(g->w) * k;
-      for (int64_t i = 0; i < int64_t(g->h) * k; ++i) {
-        const int8_t* src = g->data() + (i / k) * g->w;
-        int8_t* dst = out->data() + i * ow;
-        for (int64_t j = 0; j < ow; ++j) dst[j] = src[j / k];
+      const int64_t ow = int64_t(g->w) * k;
+      for (int64_t r = 0; r < g->h; ++r) {
+        // Widen the row once, then copy it k - 1 more times.
+        int8_t* first = out->data() + r * k * ow;
+        const int8_t* src = g->data() + r * g->w;
+        for (int64_t j = 0; j < g->w; ++j) std::memset(first + j * k, src[j], size_t(k));
+        for (int64_t t = 1; t < k; ++t) std::memcpy(first + t * ow, first, size_t(ow));
       }
       return grid_value(out);
     }
