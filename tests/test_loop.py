@@ -3,13 +3,14 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
-from codeit.buffer.store import ExperienceStore
+from codeit.buffer.store import ExperienceStore, StoreConfig
 from codeit.commands.run import parse_overrides
 from codeit.loop.config import make_config
 from codeit.loop.run import Run
@@ -69,20 +70,27 @@ def test_two_tiny_meta_iterations_end_to_end(tmp_path, mode):
 
 
 def test_killed_run_resumes_without_losing_rows(tmp_path):
-    command = [sys.executable, "-m", "codeit.cli", "run", str(tmp_path), *_set_args(TINY)]
+    # One task per step over 10 tasks: nine saved states inside iteration 1 to be killed in.
+    settings = {**TINY, "max_search_tasks": 10, "tasks_per_step": 1}
+    n_tasks = settings["max_search_tasks"]
+    per_task = settings["sampling"]["samples_per_task"]
+    command = [sys.executable, "-m", "codeit.cli", "run", str(tmp_path), *_set_args(settings)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     db = tmp_path / "experience.db"
     deadline = time.time() + 240
     try:
         while time.time() < deadline:
-            time.sleep(0.5)
+            time.sleep(0.05)
             if proc.poll() is not None:
                 pytest.fail(f"the run ended (code {proc.returncode}) before it could be killed")
             if not db.exists():
                 continue
-            with ExperienceStore(db) as store:
-                progress = store.get_state("iteration_1_progress")
-            if progress and 0 < progress["tasks_done"] < 4:
+            try:
+                with ExperienceStore(db, StoreConfig(read_only=True)) as store:
+                    progress = store.get_state("iteration_1_progress")
+            except (FileNotFoundError, sqlite3.OperationalError):
+                continue  # the run is still creating its store
+            if progress and 0 < progress["tasks_done"] < n_tasks - 1:
                 break
         else:
             pytest.fail("the run never reached the middle of iteration 1")
@@ -94,7 +102,7 @@ def test_killed_run_resumes_without_losing_rows(tmp_path):
     with ExperienceStore(db) as store:
         before = {(e.task_id, e.program) for e in store.iter_experiences()}
         progress = store.get_state("iteration_1_progress")
-    assert before and 0 < progress["tasks_done"] < 4
+    assert before and 0 < progress["tasks_done"] < n_tasks
     summary = Run(tmp_path, log=lambda _: None).run()  # resumes from the folder's config
     with ExperienceStore(db) as store:
         after = {(e.task_id, e.program) for e in store.iter_experiences()}
@@ -103,5 +111,5 @@ def test_killed_run_resumes_without_losing_rows(tmp_path):
     metrics = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [m["iteration"] for m in metrics] == [1, 2]
     # Iteration 1 counts every task once: the tasks done before the kill were not sampled again.
-    assert metrics[0]["programs_sampled"] == 8
+    assert metrics[0]["programs_sampled"] == n_tasks * per_task
     assert summary["iterations"] == 2
