@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
@@ -26,21 +25,7 @@ from codeit.dsl.interpreter import run as reference_run
 from codeit.execute.align import compare
 from codeit.execute.native import Limits, NativeInterpreter, default_threads, pack_grids
 from codeit.grids import GridBatch
-
-
-def machine() -> str:
-    model = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    return (f"{model}; {default_threads()} usable cores; load average {', '.join(f'{x:.2f}' for x in load)}; "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+from machine import machine_info
 
 
 def build_corpus(n_generated: int, seed: int, max_lines: int):
@@ -134,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     programs, grids, jobs, parts = build_corpus(args.generated, args.seed, args.max_lines)
     n_jobs = len(jobs)
-    print(f"machine: {machine()}")
+    print(machine_info(numpy=np.__version__))
     print(f"corpus: {int((parts == 'seeds').sum())} seed runs ({len(programs) - args.generated} seed programs on "
           f"their ARC-AGI-1 training tasks' inputs) + {args.generated} generated programs (max {args.max_lines} "
           f"lines, seed {args.seed}) on training inputs = {n_jobs} runs; limits {limits}")
