@@ -1370,6 +1370,7 @@ def hsplit(grid, n):
     k = _integer(n, "hsplit")
     if k == 0:
         raise DSLRuntimeError("hsplit: n is zero")
+    _fn.check_elements(k)  # n crops, built one by one
     w = full_w // k
     offset = full_w % k != 0
     return tuple(crop(grid, (0, w * i + i * offset), (h, w)) for i in range(k))
@@ -1380,6 +1381,7 @@ def vsplit(grid, n):
     k = _integer(n, "vsplit")
     if k == 0:
         raise DSLRuntimeError("vsplit: n is zero")
+    _fn.check_elements(k)  # n crops, built one by one
     h = full_h // k
     offset = full_h % k != 0
     return tuple(crop(grid, (h * i + i * offset, 0), (h, w)) for i in range(k))
