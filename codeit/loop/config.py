@@ -66,7 +66,7 @@ class LearnerConfig:
     """Seed and mutation experiences drawn per meta-iteration (CodeIt: 10,000)."""
     epochs: int = 1
     """Passes over each meta-iteration's draw (CodeIt: 1)."""
-    warmup_epochs: int = 2
+    warmup_epochs: int = 6
     """Passes over the initial buffer's draw before the first sampling (a new policy knows nothing yet)."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
@@ -115,7 +115,7 @@ class RunConfig:
     """Tasks to solve: a task-set spec (see codeit.tasks) or a path."""
     max_search_tasks: int = 32
     """Use only the first N search tasks (0: all). The tiny run keeps minutes by searching a subset."""
-    meta_iterations: int = 3
+    meta_iterations: int = 4
     """Meta-iterations to run (CodeIt: 100)."""
     initial_mutants: int = 2000
     """Mutants of the seed programs added to the initial buffer."""
