@@ -153,18 +153,14 @@ void for_each_cell(const Value& obj, F&& f) {
   }
 }
 
-Value crop_value(Ctx& c, const Value& grid, const Value& start, const Value& dims) {
-  want_tuple(grid);
-  int64_t i, j, h, w;
-  want_pair(start, i, j);
-  want_pair(dims, h, w);
-  int64_t n = length(grid);
-  int64_t lo, hi;
-  slice_bounds(n, true, i, true, add64(i, h), lo, hi);
+// grid[lo:hi] with every row sliced as row[cstart:cstop] (Python slice bounds; cstop may be
+// negative): what crop and trim compute.
+static Value slice_rows_and_columns(Ctx& c, const Value& grid, int64_t lo, int64_t hi, int64_t cstart,
+                                    int64_t cstop) {
   if (grid.kind == GRID) {
     const GridHdr* g = grid.grid();
     int64_t clo, chi;
-    slice_bounds(g->w, true, j, true, add64(j, w), clo, chi);
+    slice_bounds(g->w, true, cstart, true, cstop, clo, chi);
     int64_t rows = hi - lo, cols = chi - clo;
     if (rows == 0) return empty_tuple();
     if (cols == 0) {
@@ -182,10 +178,20 @@ Value crop_value(Ctx& c, const Value& grid, const Value& start, const Value& dim
     Value row = elem(grid, r);
     want_tuple(row);
     int64_t clo, chi;
-    slice_bounds(length(row), true, j, true, add64(j, w), clo, chi);
+    slice_bounds(length(row), true, cstart, true, cstop, clo, chi);
     e[r - lo] = tuple_slice(c, row, clo, chi);
   }
   return make_tuple(c, e, hi - lo);
+}
+
+Value crop_value(Ctx& c, const Value& grid, const Value& start, const Value& dims) {
+  want_tuple(grid);
+  int64_t i, j, h, w;
+  want_pair(start, i, j);
+  want_pair(dims, h, w);
+  int64_t lo, hi;
+  slice_bounds(length(grid), true, i, true, add64(i, h), lo, hi);
+  return slice_rows_and_columns(c, grid, lo, hi, j, add64(j, w));
 }
 
 Value rot90_value(Ctx& c, const Value& grid) {
@@ -744,35 +750,9 @@ PRIM(canvas) {
 
 PRIM(trim) {
   want_tuple(a[0]);
-  const Value& g = a[0];
-  int64_t n = length(g);
   int64_t lo, hi;
-  slice_bounds(n, true, 1, true, -1, lo, hi);
-  if (g.kind == GRID) {
-    const GridHdr* gh = g.grid();
-    int64_t clo, chi;
-    slice_bounds(gh->w, true, 1, true, -1, clo, chi);
-    int64_t rows = hi - lo, cols = chi - clo;
-    if (rows == 0) return empty_tuple();
-    if (cols == 0) {
-      Value* e = c.alloc_array<Value>(size_t(rows));
-      for (int64_t k = 0; k < rows; ++k) e[k] = empty_tuple();
-      return make_tuple(c, e, rows);
-    }
-    GridHdr* out = new_grid(c, rows, cols);
-    for (int64_t r = 0; r < rows; ++r)
-      std::memcpy(out->data() + r * cols, gh->data() + (lo + r) * gh->w + clo, size_t(cols));
-    return grid_value(out);
-  }
-  Value* e = c.alloc_array<Value>(size_t(hi - lo > 0 ? hi - lo : 1));
-  for (int64_t r = lo; r < hi; ++r) {
-    Value row = elem(g, r);
-    want_tuple(row);
-    int64_t clo, chi;
-    slice_bounds(length(row), true, 1, true, -1, clo, chi);
-    e[r - lo] = tuple_slice(c, row, clo, chi);
-  }
-  return make_tuple(c, e, hi - lo);
+  slice_bounds(length(a[0]), true, 1, true, -1, lo, hi);
+  return slice_rows_and_columns(c, a[0], lo, hi, 1, -1);
 }
 
 PRIM(tophalf) { return tophalf_value(c, a[0]); }
