@@ -237,6 +237,8 @@ class Mutant:
     """The task of the seed it grew from (its runs there make its relabeled experience)."""
     program: Program
     text: str
+    outputs: tuple = ()
+    """Its output on every input of that task, demos then tests (empty when not kept from a run)."""
 
 
 @dataclass
@@ -315,7 +317,8 @@ def grow_mutants(
             )
             if identity:
                 continue
-            kept.append(Mutant(task_id, batch[k][1], batch[k][2]))
+            outputs = tuple(result.outputs.grid(start + j).copy() for j in range(n_in))
+            kept.append(Mutant(task_id, batch[k][1], batch[k][2], outputs))
         stats.kept = len(kept)
         if progress is not None:
             progress(min(len(kept), n_wanted), n_wanted)

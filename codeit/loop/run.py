@@ -118,7 +118,6 @@ class Run:
         from codeit.mutate import grow_mutants
         from codeit.relabel import relabel
         from codeit.seeds import load_seeds
-        from codeit.executor import cross_jobs
 
         started = time.perf_counter()
         training = {t.id: t for t in load_tasks("arc1/training")}
@@ -149,9 +148,9 @@ class Run:
             bar.close()
             rows = []
             for m in mutants:
-                task = training[m.task_id]
-                result = self.executor.run([m.program], [p.input for p in task.pairs], cross_jobs(1, range(len(task.pairs))))
-                r = relabel(task, [m.text], result.status, result.outputs, origin="mutation", iteration=0)
+                # A kept mutant ran OK on every input of its task: relabel from those runs.
+                statuses = np.zeros(len(m.outputs), dtype=np.int32)
+                r = relabel(training[m.task_id], [m.text], statuses, pack(m.outputs), origin="mutation", iteration=0)
                 rows.extend(r.experiences)
             self.store.add_experiences(rows)
             self.log(f"initial buffer: {len(seed_rows)} seeds, {len(rows)} mutants "
