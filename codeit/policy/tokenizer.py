@@ -13,8 +13,6 @@ tokens ``r0..r29``, the compact grid words and the words of CodeIt's grid text.
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
@@ -32,19 +30,11 @@ MAX_VARIABLES = 99
 # "3x4" (else "x4" would read as a variable); "*12" is a run; anything else is one character.
 SPLIT_PATTERN = r"(?<=[0-9])x|[A-Za-z_][A-Za-z_0-9]*|\*[0-9]+|[0-9]+|\n|[^\s]"
 
-_DSL_DIR = Path(__file__).resolve().parents[2] / "dsl"
-
-
 def dsl_names() -> tuple[list[str], list[str]]:
     """Primitive and constant names in registry order (from ``codeit.dsl.registry``)."""
-    try:
-        from codeit.dsl import registry
-        return [p.name for p in registry.PRIMITIVES], [c.name for c in registry.CONSTANTS]
-    except ImportError:  # the registry is optional for the tokenizer: the catalogue suffices
-        def names(file: str) -> list[str]:
-            with open(_DSL_DIR / file, newline="") as f:
-                return [row["name"] for row in csv.DictReader(f, delimiter="\t")]
-        return names("primitives.tsv"), names("constants.tsv")
+    from codeit.dsl import registry
+
+    return [p.name for p in registry.PRIMITIVES], [c.name for c in registry.CONSTANTS]
 
 
 def grid_words() -> list[str]:
