@@ -70,17 +70,7 @@ def test_saved_tokenizer_loads_as_transformers_fast(tmp_path):
     assert loaded.decode([loaded.bos_token_id] + ids + [loaded.eos_token_id], skip_special_tokens=True) == program
 
 
-def test_names_fall_back_to_the_catalogue(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_registry(name, globals=None, locals=None, fromlist=(), level=0):
-        if name == "codeit.dsl" and fromlist and "registry" in fromlist:
-            raise ImportError("registry unavailable")
-        return real_import(name, globals, locals, fromlist, level)
-
-    monkeypatch.setattr(builtins, "__import__", no_registry)
+def test_names_come_from_the_registry():
     primitives, constants = T.dsl_names()
     assert primitives == [p.name for p in registry.PRIMITIVES]
     assert constants == [c.name for c in registry.CONSTANTS]
