@@ -229,47 +229,51 @@ class Matcher(FunctionValue):
 
 
 @dataclass(frozen=True)
-class RightBind(FunctionValue):
-    """``rbind(function, fixed)``: the function with its last parameter fixed."""
+class _Bind(FunctionValue):
+    """A function with one parameter fixed: what rbind and lbind build."""
 
     function: Any
     """The function bound."""
     fixed: Any
-    """Passed as its last argument."""
+    """The argument it always gets (last for rbind, first for lbind)."""
+
+    _builder = ""  # the primitive's name, for messages
+    _tag = 0  # the kind tag of the order key (dsl/README.md)
 
     @property
     def arity(self) -> int:
         return _bound_arity(self.function.arity)
 
-    def __call__(self, *args):
+    def _check(self, args: tuple) -> None:
         if len(args) != self.arity:
-            raise DSLTypeError(f"rbind({self.function!r}, ...) takes {self.arity} arguments, got {len(args)}")
-        return self.function(*args, self.fixed)
+            raise DSLTypeError(f"{self._builder}({self.function!r}, ...) takes {self.arity} arguments, got {len(args)}")
 
     def order_key(self) -> tuple:
-        return (3, (4, order_key(self.function), order_key(self.fixed)))
+        return (3, (self._tag, order_key(self.function), order_key(self.fixed)))
 
 
 @dataclass(frozen=True)
-class LeftBind(FunctionValue):
-    """``lbind(function, fixed)``: the function with its first parameter fixed."""
+class RightBind(_Bind):
+    """``rbind(function, fixed)``: the function with its last parameter fixed."""
 
-    function: Any
-    """The function bound."""
-    fixed: Any
-    """Passed as its first argument."""
-
-    @property
-    def arity(self) -> int:
-        return _bound_arity(self.function.arity)
+    _builder = "rbind"
+    _tag = 4
 
     def __call__(self, *args):
-        if len(args) != self.arity:
-            raise DSLTypeError(f"lbind({self.function!r}, ...) takes {self.arity} arguments, got {len(args)}")
-        return self.function(self.fixed, *args)
+        self._check(args)
+        return self.function(*args, self.fixed)
 
-    def order_key(self) -> tuple:
-        return (3, (5, order_key(self.function), order_key(self.fixed)))
+
+@dataclass(frozen=True)
+class LeftBind(_Bind):
+    """``lbind(function, fixed)``: the function with its first parameter fixed."""
+
+    _builder = "lbind"
+    _tag = 5
+
+    def __call__(self, *args):
+        self._check(args)
+        return self.function(self.fixed, *args)
 
 
 @dataclass(frozen=True)

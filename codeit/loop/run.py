@@ -97,6 +97,7 @@ class Run:
         self.rng = np.random.default_rng(config.seed)
         self.make_sampler = make_sampler
         self._seen: dict[str, set[int]] | None = None
+        self._cumulative: Scoreboard | None = None
 
     # -- persistent state -------------------------------------------------------------------------
 
@@ -197,7 +198,9 @@ class Run:
             self._seen = self._seen_hashes()
         seen_hashes = self._seen
         policy_only = Scoreboard()
-        policy_only.add(self._candidates(iteration=iteration))
+        if done:  # resumed inside the iteration: what it found before the stop is in the store
+            policy_only.add(self._candidates(iteration=iteration))
+        cumulative = self.cumulative()
         bar = tqdm(total=len(self.search_tasks), initial=done, desc=f"iteration {iteration}: sampling", unit="task")
         sample_seconds = progress["sample_seconds"]
         step_size = config.tasks_per_step
@@ -221,6 +224,7 @@ class Run:
             self.store.add_experiences(experiences)
             self.store.add_solutions([to_solution(c, iteration) for c in step.candidates])
             policy_only.add(step.candidates)
+            cumulative.add(step.candidates)
             stats.add(step.stats)
             done = start + len(tasks)
             self.set_state(progress_key, {"tasks_done": done, "stats": dataclasses.asdict(stats),
@@ -244,6 +248,13 @@ class Run:
 
     def _candidates(self, iteration: int | None = None) -> list[Candidate]:
         return from_solutions(self.store.solutions(), self.tasks_by_id, iteration)
+
+    def cumulative(self) -> Scoreboard:
+        """Every candidate found so far: read from the store once, then kept up as candidates are stored."""
+        if self._cumulative is None:
+            self._cumulative = Scoreboard()
+            self._cumulative.add(self._candidates())
+        return self._cumulative
 
     def _adopt_checkpoint(self, learner: LearnerProcess, sampler) -> dict:
         iteration, path, stats = learner.wait()
@@ -313,8 +324,8 @@ class Run:
                                                    self.executor, policy_only)
         self.clock.add("execute", time.perf_counter() - t0)
         self.store.add_solutions([to_solution(c, iteration) for c in found])
-        cumulative = Scoreboard()
-        cumulative.add(self._candidates())
+        cumulative = self.cumulative()
+        cumulative.add(found)
         stats = StepStats(sampled=len(mutants), parsed=len(mutants), valid=len(mutants))
         self._record(iteration, stats, policy_only.solved(), cumulative, 0.0)
 
@@ -322,8 +333,7 @@ class Run:
         config = self.config
         overlapped = config.mode == "overlapped"
         result = self.sample_iteration(iteration, sampler, learner if overlapped else None)
-        cumulative = Scoreboard()
-        cumulative.add(self._candidates())
+        cumulative = self.cumulative()
         # Learn: sync waits for the new policy; overlapped leaves it training while the next
         # iteration samples (one request in flight at most).
         t0 = time.perf_counter()
