@@ -7,7 +7,7 @@ then every failure: the task, the pair, the status, the line and the error. With
 it also imports arc-dsl itself from the solver file's folder and times its solvers on the same
 pairs, printing our time against theirs.
 
-    python bench/arcdsl_solvers.py [/work/arc-dsl/solvers.py] [--baseline] [--only ID ...]
+    python bench/arcdsl_solvers.py PATH/solvers.py [--baseline] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from codeit.dsl.interpreter import as_grid, run_on_task
 from codeit.tasks import load_tasks
 from machine import machine_info
 
-DEFAULT_SOLVERS = "/work/arc-dsl/solvers.py"
 # arc-dsl's solvers were written against the corrected edition of ARC-AGI-1 training: on the
 # original release 18 of them fail on a demonstration pair whose answer was later fixed.
 DEFAULT_TASKS = "arc1-corrected/training"
@@ -58,7 +57,7 @@ def _baseline_seconds(folder: Path, tasks: dict, ids: list[str]) -> tuple[float,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("solvers", nargs="?", default=DEFAULT_SOLVERS, help=f"arc-dsl solvers.py (default {DEFAULT_SOLVERS})")
+    parser.add_argument("solvers", help="arc-dsl's solvers.py (a local clone of michaelhodel/arc-dsl)")
     parser.add_argument("--time-limit", type=float, default=10.0, help="wall seconds per run (default 10)")
     parser.add_argument("--max-steps", type=int, default=10_000_000, help="step budget per run (default 1e7)")
     parser.add_argument("--tasks", default=DEFAULT_TASKS, help=f"task set to look the tasks up in (default {DEFAULT_TASKS})")

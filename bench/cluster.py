@@ -27,7 +27,7 @@ import numpy as np
 
 from codeit.dsl.generate import random_program
 from codeit.execute.native import NativeExecutor
-from codeit.executor import Limits
+from codeit.execute.limits import Limits
 from codeit.seeds import load_seeds
 from codeit.tasks import load_tasks
 from machine import machine_info
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("bench/cluster.py needs Ray: pip install -c constraints/cpu.txt 'ray[default]'")
         return 2
-    from codeit.cluster import RayExecutor, RayExecutorConfig
+    from codeit.execute.ray import RayExecutor, RayExecutorConfig
 
     limits = Limits()
     programs, grids, jobs, description = build_corpus(args.generated, args.tile, args.seed, args.order)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     print(description)
     print(f"limits: {limits}; local: NativeExecutor with {cpus} threads; "
           f"ray: {args.actors} actors x {args.threads} threads, 2 batches in flight per actor; {args.reps} reps")
-    local = NativeExecutor(limits, threads=cpus)
+    local = NativeExecutor(limits=limits, threads=cpus)
     expected = local.run(programs, grids, jobs)
     rows = []
     try:

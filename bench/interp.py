@@ -23,7 +23,8 @@ import numpy as np
 from codeit.dsl.generate import GeneratorConfig, random_program
 from codeit.dsl.interpreter import run as reference_run
 from codeit.execute.align import compare
-from codeit.execute.native import Limits, NativeInterpreter, default_threads, pack_grids
+from codeit.execute.limits import Limits
+from codeit.execute.native import NativeInterpreter, default_threads, pack_grids
 from codeit.grids import GridBatch
 from machine import machine_info
 

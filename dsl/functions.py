@@ -56,6 +56,11 @@ class Budget:
     """Cap on ``values.value_size`` of any value, and on the elements a primitive may build."""
     steps: int = 0
     """Primitive applications made so far."""
+    max_depth: int = 900
+    """Deepest nesting of function-value calls; the next one raises RecursionError (as the
+    native interpreter's call-depth guard does)."""
+    depth: int = 0
+    """Function-value calls in progress."""
 
     def tick(self) -> None:
         """Count one step, refusing it when the step budget or the deadline is spent."""
@@ -110,6 +115,25 @@ def check_deadline() -> None:
 
 
 # --- function values -----------------------------------------------------------------------------
+
+def _depth_counted(call: Callable) -> Callable:
+    """Count a function value's call against the active budget's ``max_depth``."""
+
+    def counted(self, *args):
+        budget = _active.budget
+        if budget is None:
+            return call(self, *args)
+        if budget.depth >= budget.max_depth:
+            raise RecursionError(f"function values nested deeper than {budget.max_depth}")
+        budget.depth += 1
+        try:
+            return call(self, *args)
+        finally:
+            budget.depth -= 1
+
+    counted.__name__ = call.__name__
+    return counted
+
 
 def arity_of(function: Any, where: str) -> int:
     """The parameter count arc-dsl would read from ``function.__code__.co_argcount``."""
@@ -187,6 +211,7 @@ class Compose(FunctionValue):
     inner: Any
     """Applied first."""
 
+    @_depth_counted
     def __call__(self, x):
         return self.outer(self.inner(x))
 
@@ -205,6 +230,7 @@ class Chain(FunctionValue):
     f: Any
     """Applied first."""
 
+    @_depth_counted
     def __call__(self, x):
         return self.h(self.g(self.f(x)))
 
@@ -221,6 +247,7 @@ class Matcher(FunctionValue):
     target: Any
     """Compared (Python ==) with the function's result."""
 
+    @_depth_counted
     def __call__(self, x):
         return self.function(x) == self.target
 
@@ -259,6 +286,7 @@ class RightBind(_Bind):
     _builder = "rbind"
     _tag = 4
 
+    @_depth_counted
     def __call__(self, *args):
         self._check(args)
         return self.function(*args, self.fixed)
@@ -271,6 +299,7 @@ class LeftBind(_Bind):
     _builder = "lbind"
     _tag = 5
 
+    @_depth_counted
     def __call__(self, *args):
         self._check(args)
         return self.function(self.fixed, *args)
@@ -285,6 +314,7 @@ class Power(FunctionValue):
     n: int
     """How many times it is applied (at least 2)."""
 
+    @_depth_counted
     def __call__(self, x):
         function = self.function
         for _ in range(self.n):
@@ -306,6 +336,7 @@ class Fork(FunctionValue):
     b: Any
     """Gives the second argument of outer."""
 
+    @_depth_counted
     def __call__(self, x):
         return self.outer(self.a(x), self.b(x))
 

@@ -93,13 +93,13 @@ def _value_of(ref: Ref, grid: tuple, results: list) -> Any:
 
 
 def run(program: Program, grid: Any, *, max_steps: int = 100_000, time_limit: float | None = 1.0,
-        max_value_size: int = 1_000_000) -> RunResult:
+        max_value_size: int = 1_000_000, max_depth: int = 900) -> RunResult:
     """Run ``program`` on ``grid`` (numpy array or tuple of tuples) within the given limits.
 
     ``time_limit`` is wall seconds (None: unlimited). Never raises: every failure, of the
     program or of its input, is a status in the result.
     """
-    budget = Budget(max_steps=max_steps, deadline=None, max_value_size=max_value_size)
+    budget = Budget(max_steps=max_steps, deadline=None, max_value_size=max_value_size, max_depth=max_depth)
     line_index: int | None = None
     try:
         grid_value = as_grid(grid)

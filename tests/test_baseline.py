@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 
-from codeit.baseline import report_points, run_baseline
+from codeit.search.baseline import report_points, run_baseline
 from codeit.dsl.interpreter import run
 from codeit.dsl.program import parse
-from codeit.executor import ReferenceExecutor
+from codeit.execute.reference import ReferenceExecutor
 from codeit.tasks import load_tasks
 
 

@@ -18,11 +18,12 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from codeit.cluster import ClusterError, RayExecutor, RayExecutorConfig, SamplerPool, SamplerPoolConfig  # noqa: E402
-from codeit.cluster.sampling import SamplerReplica, read_folder  # noqa: E402
+from codeit.cluster import ClusterError  # noqa: E402
+from codeit.execute.ray import RayExecutor, RayExecutorConfig  # noqa: E402
+from codeit.policy.ray_pool import SamplerPool, SamplerPoolConfig, SamplerReplica, read_folder  # noqa: E402
 from codeit.dsl.generate import random_program  # noqa: E402
 from codeit.execute.native import NativeExecutor  # noqa: E402
-from codeit.executor import Limits  # noqa: E402
+from codeit.execute.limits import Limits  # noqa: E402
 from codeit.seeds import load_seeds  # noqa: E402
 from codeit.tasks import load_tasks  # noqa: E402
 
@@ -63,7 +64,7 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def local_result(corpus):
-    return NativeExecutor(LIMITS, threads=1).run(*corpus)
+    return NativeExecutor(limits=LIMITS, threads=1).run(*corpus)
 
 
 def assert_same(result, expected, rows=slice(None)):

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from codeit.buffer.store import ExperienceStore
-from codeit.loop.config import make_config
-from codeit.loop.evaluation import evaluate_checkpoint
+from codeit.run.config import make_config
+from codeit.run.evaluation import evaluate_checkpoint
 from codeit.policy.model import PolicyConfig, create_policy
 from codeit.tasks import load_tasks
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from codeit.learn import Example, encode_example, train
+from codeit.train.trainer import Example, encode_example, train
 from codeit.policy.encode import EncodeConfig
 from codeit.policy.model import PolicyConfig, create_policy
 from codeit.tasks import Pair, Task

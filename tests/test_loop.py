@@ -12,8 +12,8 @@ import pytest
 
 from codeit.buffer.store import ExperienceStore, StoreConfig
 from codeit.commands.run import parse_overrides
-from codeit.loop.config import make_config
-from codeit.loop.run import Run
+from codeit.run.config import make_config
+from codeit.run.driver import Run
 
 TINY = {
     "max_search_tasks": 4,

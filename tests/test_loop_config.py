@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from codeit.loop.config import load_config, make_config, save_config
-from codeit.loop.report import plot_learning_curve, read_metrics, append_metrics, write_html, write_solutions
+from codeit.run.config import load_config, make_config, save_config
+from codeit.run.report import plot_learning_curve, read_metrics, append_metrics, write_html, write_solutions
 from codeit.relabel import Candidate
 from codeit.tasks import Pair, Task
 

@@ -3,8 +3,8 @@ import pytest
 
 from codeit.dsl.interpreter import run
 from codeit.dsl.program import check, parse, print_program
-from codeit.executor import ReferenceExecutor
-from codeit.mutate import MutationConfig, grow_mutants, insert_line, mutate, prune
+from codeit.execute.reference import ReferenceExecutor
+from codeit.search.mutate import MutationConfig, grow_mutants, insert_line, mutate, prune
 from codeit.tasks import load_tasks
 
 SEEDS = {

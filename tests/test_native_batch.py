@@ -10,7 +10,8 @@ from codeit.dsl.interpreter import run as reference_run
 from codeit.dsl.program import parse
 from codeit.dsl.values import Status
 
-native = pytest.importorskip("codeit.execute.native")
+from codeit.execute.limits import Limits
+from codeit.execute import native  # a broken build must fail here, never skip
 
 PROGRAMS = [
     "x1 = objects(I, T, F, T)\nx2 = argmax(x1, size)\nO = subgrid(x2, I)\n",
@@ -96,9 +97,9 @@ def test_malformed_inputs_are_refused_with_the_fault_named():
 
 
 def test_limits_can_be_set_per_call():
-    interp = native.NativeInterpreter(threads=1, limits=native.Limits(max_steps=1))
+    interp = native.NativeInterpreter(threads=1, limits=Limits(max_steps=1))
     assert int(interp.run_batch(PROGRAMS[:1], GRIDS[:1]).status[0]) == Status.STEP_LIMIT
-    r = interp.run_batch(PROGRAMS[:1], GRIDS[:1], limits=native.Limits())
+    r = interp.run_batch(PROGRAMS[:1], GRIDS[:1], limits=Limits())
     assert int(r.status[0]) == Status.OK
 
 
@@ -129,14 +130,16 @@ def test_values_cross_the_boundary_both_ways():
 
 
 def test_native_executor_implements_the_executor_interface():
-    from codeit.executor import Limits, ReferenceExecutor, cross_jobs, make_executor
+    from codeit.execute.backends import make_executor
+    from codeit.execute.executor import cross_jobs
+    from codeit.execute.reference import ReferenceExecutor
 
     programs = [parse(p) for p in PROGRAMS]
     jobs = cross_jobs(len(programs), range(len(GRIDS)))
-    executor = make_executor("native", Limits(), threads=2)
+    executor = make_executor("native", limits=Limits(), threads=2)
     assert isinstance(executor, native.NativeExecutor)
     got = executor.run(programs, GRIDS, jobs)
-    want = ReferenceExecutor(Limits()).run(programs, GRIDS, jobs)
+    want = ReferenceExecutor(limits=Limits()).run(programs, GRIDS, jobs)
     assert got.status.tolist() == want.status.tolist()
     assert got.steps.tolist() == want.steps.tolist()
     assert np.array_equal(got.outputs.data, want.outputs.data) and np.array_equal(got.outputs.shapes, want.outputs.shapes)

@@ -15,7 +15,8 @@ from codeit.dsl.interpreter import run as reference_run
 from codeit.dsl.program import parse
 from codeit.dsl.values import Status
 
-native = pytest.importorskip("codeit.execute.native")
+from codeit.execute.limits import Limits
+from codeit.execute import native  # a broken build must fail here, never skip
 
 GRID3 = ((1, 2, 0), (0, 1, 2), (2, 0, 1))
 GRID30 = tuple(tuple((i * j) % 10 for j in range(30)) for i in range(30))
@@ -44,7 +45,7 @@ BLOW_UPS = {
 @pytest.mark.parametrize("name", list(BLOW_UPS))
 def test_blow_ups_stop_at_their_limit_like_the_reference(name):
     text, status, line = BLOW_UPS[name]
-    limits = native.Limits(time_limit=10.0)
+    limits = Limits(time_limit=10.0)
     t0 = time.perf_counter()
     r = native.NativeInterpreter(threads=1, limits=limits).run_batch([text], [GRID3])
     elapsed = time.perf_counter() - t0
@@ -60,14 +61,14 @@ def test_a_long_loop_inside_one_primitive_times_out():
     # manhattan of two 10,000-cell patches: 10**8 distances in one step.
     text = "x1 = multiply(TEN, TEN)\nx2 = astuple(x1, x1)\nx3 = canvas(ZERO, x2)\nx4 = asindices(x3)\nO = manhattan(x4, x4)\n"
     t0 = time.perf_counter()
-    r = native.NativeInterpreter(threads=1).run_batch([text], [GRID3], limits=native.Limits(time_limit=0.05))
+    r = native.NativeInterpreter(threads=1).run_batch([text], [GRID3], limits=Limits(time_limit=0.05))
     assert Status(int(r.status[0])) == Status.TIMEOUT and int(r.error_line[0]) == 4
     assert time.perf_counter() - t0 < 5.0
 
 
 def test_many_cheap_steps_time_out():
     text = POWERS + "x4 = power(increment, x3)\nO = x4(ZERO)\n"
-    limits = native.Limits(time_limit=0.05, max_steps=10 ** 9)
+    limits = Limits(time_limit=0.05, max_steps=10 ** 9)
     t0 = time.perf_counter()
     r = native.NativeInterpreter(threads=1).run_batch([text], [GRID3], limits=limits)
     assert Status(int(r.status[0])) == Status.TIMEOUT and int(r.error_line[0]) == 4
@@ -78,7 +79,7 @@ def test_many_cheap_steps_time_out():
 def test_the_step_budget_counts_every_primitive_application():
     text = "x1 = power(increment, FIVE)\nx2 = x1(ZERO)\nO = canvas(x2, UNITY)\n"
     for max_steps, status in [(7, Status.OK), (6, Status.STEP_LIMIT), (2, Status.STEP_LIMIT)]:
-        r = native.NativeInterpreter(threads=1).run_batch([text], [GRID3], limits=native.Limits(max_steps=max_steps))
+        r = native.NativeInterpreter(threads=1).run_batch([text], [GRID3], limits=Limits(max_steps=max_steps))
         assert Status(int(r.status[0])) == status
         ref = reference_run(parse(text), GRID3, max_steps=max_steps)
         assert ref.status == status and ref.steps == int(r.steps[0])
@@ -88,7 +89,7 @@ def test_a_job_past_its_memory_cap_ends_with_size_limit():
     # 1,000 canvases of a million cells: each within the size cap, a gigabyte together.
     text = POWERS + "x4 = multiply(x1, TEN)\nx5 = astuple(x4, x4)\nx6 = repeat(x5, x4)\nx7 = lbind(canvas, ZERO)\nO = apply(x7, x6)\n"
     r = native.NativeInterpreter(threads=1).run_batch([text], [GRID3],
-                                                     limits=native.Limits(time_limit=10.0, max_memory=64 << 20))
+                                                     limits=Limits(time_limit=10.0, max_memory=64 << 20))
     assert Status(int(r.status[0])) == Status.SIZE_LIMIT and int(r.error_line[0]) == 7
 
 
@@ -115,7 +116,8 @@ CRASH_SCRIPT = textwrap.dedent("""
         resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
     import numpy as np
     from codeit.dsl.generate import GeneratorConfig, random_program
-    from codeit.execute.native import Limits, NativeInterpreter
+    from codeit.execute.limits import Limits
+    from codeit.execute.native import NativeInterpreter
     rng = np.random.default_rng(int(sys.argv[1]))
     grids = [rng.integers(0, 10, size=(int(rng.integers(1, 31)), int(rng.integers(1, 31)))) for _ in range(24)]
     config = GeneratorConfig(max_lines=20, p_call_variable=0.4, p_constant=0.5)

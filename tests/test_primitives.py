@@ -766,20 +766,19 @@ def test_huge_canvas_is_refused_before_it_is_built():
 
 # --- differential test against arc-dsl, where it is order-insensitive ----------------------------
 
-ARC_DSL_DIR = Path("/work/arc-dsl")
 
 
-def _load_arc_dsl():
-    path = ARC_DSL_DIR / "dsl.py"
-    if not path.is_file() or not (ARC_DSL_DIR / "arc_types.py").is_file():
+def _load_arc_dsl(folder: Path):
+    path = folder / "dsl.py"
+    if not path.is_file() or not (folder / "arc_types.py").is_file():
         return None
-    sys.path.insert(0, str(ARC_DSL_DIR))
+    sys.path.insert(0, str(folder))
     try:
         spec = importlib.util.spec_from_file_location("arc_dsl_reference_dsl", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
-        sys.path.remove(str(ARC_DSL_DIR))
+        sys.path.remove(str(folder))
     return module
 
 
@@ -839,10 +838,10 @@ def _generators(rng):
     }
 
 
-def test_differential_against_arc_dsl():
-    arc = _load_arc_dsl()
-    if arc is None:
-        pytest.skip("arc-dsl is not at /work/arc-dsl")
+@pytest.mark.arcdsl
+def test_differential_against_arc_dsl(arc_dsl_dir):
+    arc = _load_arc_dsl(arc_dsl_dir)
+    assert arc is not None, f"--arc-dsl {arc_dsl_dir}: no dsl.py and arc_types.py there"
     rng = random.Random(20240611)
     gen = _generators(rng)
     mismatches = []

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from codeit.evaluate import Scoreboard, select, solved_tasks
+from codeit.run.scoreboard import Scoreboard, select, solved_tasks
 from codeit.grids import pack
 from codeit.relabel import Candidate, relabel
 from codeit.tasks import Pair, Task

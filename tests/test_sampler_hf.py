@@ -8,7 +8,8 @@ import torch
 from codeit.dsl.program import ProgramError, parse
 from codeit.policy.hf_sampler import HFSampler
 from codeit.policy.model import PolicyConfig, create_policy, load_policy
-from codeit.policy.sampler import SamplingConfig, make_sampler
+from codeit.policy.backends import open_sampler
+from codeit.policy.sampler import SamplingConfig
 from codeit.policy.toy import TOY_CONFIG, TOY_PROGRAMS, TOY_PROMPTS, toy_policy
 from codeit.tasks import Pair, Task
 
@@ -122,7 +123,7 @@ def test_sample_tasks_encodes_within_the_model(sampler):
 def test_t5_policy_samples(tmp_path):
     policy = toy_policy(replace(TOY_CONFIG, arch="t5"), steps=30)
     policy.save(tmp_path)
-    t5 = make_sampler("hf", str(tmp_path))
+    t5 = open_sampler("hf", str(tmp_path))
     out = t5.sample(list(TOY_PROMPTS[:2]), SamplingConfig(n=3, max_new_tokens=20))
     assert [len(s) for s in out] == [3, 3]
     for prompt, samples in zip(TOY_PROMPTS, out):
@@ -173,4 +174,4 @@ def test_bad_configs_are_named():
     with pytest.raises(ValueError, match="n must"):
         SamplingConfig(n=0)
     with pytest.raises(ValueError, match="backend"):
-        make_sampler("tgi", "nowhere")
+        open_sampler("tgi", "nowhere")

@@ -10,7 +10,8 @@ pytest.importorskip("vllm")
 from codeit.grids import grid_hashes, pack  # noqa: E402
 from codeit.policy.hf_sampler import HFSampler  # noqa: E402
 from codeit.policy.model import load_policy  # noqa: E402
-from codeit.policy.sampler import SamplingConfig, make_sampler  # noqa: E402
+from codeit.policy.backends import open_sampler
+from codeit.policy.sampler import SamplingConfig  # noqa: E402
 from codeit.policy.toy import TOY_PROGRAMS, TOY_PROMPTS, toy_policy  # noqa: E402
 from codeit.policy.vllm_sampler import VLLMSampler  # noqa: E402
 
@@ -37,7 +38,7 @@ def toy_dir(tmp_path_factory):
 def engine(toy_dir):
     # A real run has codeit's numba kernels (and so llvmlite) loaded before the engine starts.
     grid_hashes(pack([np.zeros((2, 2), np.uint8)]))
-    sampler = make_sampler("vllm", str(toy_dir))
+    sampler = open_sampler("vllm", str(toy_dir))
     yield sampler
     sampler.close()
 

@@ -1,5 +1,5 @@
-from codeit.executor import ReferenceExecutor
-from codeit.loop.search import search_step
+from codeit.execute.reference import ReferenceExecutor
+from codeit.search.step import search_step
 from codeit.tasks import load_tasks
 
 

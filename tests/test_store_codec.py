@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codeit.buffer.grids import _decode_python, _encode_python, decode_grids, encode_grids
+from codeit.buffer.codec import _decode_python, _encode_python, decode_grids, encode_grids
 
 
 @st.composite

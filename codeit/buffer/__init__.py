@@ -6,8 +6,8 @@
 - ``grids.py``: the compact grid blobs the store writes.
 """
 
-from codeit.buffer.buffer import Batch, BufferConfig, ReplayBuffer
-from codeit.buffer.grids import decode_grids, encode_grids
+from codeit.buffer.replay import Batch, BufferConfig, ReplayBuffer
+from codeit.buffer.codec import decode_grids, encode_grids
 from codeit.buffer.store import (
     ORIGINS,
     SCHEMA_VERSION,

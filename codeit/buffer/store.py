@@ -8,7 +8,7 @@ Tables:
   the program text: the index holds 16 bytes instead of the whole text, which doubles append
   throughput, and a false duplicate would need two programs with equal 128-bit digests.
   ``id`` grows with insertion order, which is what lets a reader follow the rows other
-  processes append (``rows_after``). ``outputs`` is a blob of :mod:`codeit.buffer.grids`;
+  processes append (``rows_after``). ``outputs`` is a blob of :mod:`codeit.buffer.codec`;
   ``inputs_hash`` points into ``grid_sets``.
 - ``grid_sets``: input grids, stored once per distinct set (content-addressed by the BLAKE2b
   digest of the blob): every experience of a task shares that task's inputs, so storing them
@@ -39,7 +39,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from codeit.buffer.grids import Grid, decode_grids, encode_grids
+from codeit.buffer.codec import Grid, decode_grids, encode_grids
 
 SCHEMA_VERSION = 1
 

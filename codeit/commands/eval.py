@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from codeit.loop.evaluation import evaluate_checkpoint
-    from codeit.loop.run import resolve_device
+    from codeit.run.evaluation import evaluate_checkpoint
+    from codeit.run.driver import resolve_device
 
     args.preset = None
     config = build_config(args)
@@ -39,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         result = evaluate_checkpoint(args.checkpoint, tasks, args.samples, Path(args.out), config,
                                      resolve_device(config.policy.device), executor=executor,
-                                     make_sampler=ray_sampler(args.ray))
+                                     sampler_factory=ray_sampler(args.ray))
     except ValueError as exc:
         print(f"codeit eval: {exc}")
         return 2

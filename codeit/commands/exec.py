@@ -1,8 +1,10 @@
 """Run a DSL program on every pair of an ARC task and show expected and produced grids.
 
 PROGRAM is a .dsl file, ``-`` for standard input, or the program text itself. The task is
-looked up by id in ARC-AGI-1 training and evaluation (then ARC-AGI-2). Exit status: 0 when every
-pair matches, 1 when some pair does not, 2 when the program does not parse or the task is unknown.
+looked up by id in ARC-AGI-1 training and evaluation (then ARC-AGI-2). The runs go through the
+executor named by ``--executor`` (native by default); a failed run's message and line come from
+the reference interpreter. Exit status: 0 when every pair matches, 1 when some pair does not,
+2 when the program does not parse, the task is unknown or the executor cannot load.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from codeit.dsl.interpreter import PairResult, as_grid, run_on_task
+from codeit.commands.executor_options import add_executor_arguments, executor_from_args, limits_from_args
+from codeit.dsl.interpreter import PairResult, as_grid
+from codeit.dsl.values import Status
+from codeit.execute.backends import NativeUnavailableError
+from codeit.execute.executor import cross_jobs
+from codeit.execute.reference import run_reference
 from codeit.dsl.program import ProgramError, parse
 
 # ANSI 256-colour backgrounds close to the ARC palette (0 black, 1 blue, 2 red, 3 green, ...).
@@ -25,8 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the cells (default: when writing to a terminal)")
     parser.add_argument("--show-input", action="store_true", help="also show each pair's input grid")
-    parser.add_argument("--time-limit", type=float, default=1.0, help="wall seconds per run (default 1)")
-    parser.add_argument("--max-steps", type=int, default=100_000, help="step budget per run")
+    add_executor_arguments(parser)
 
 
 def read_program_text(program: str) -> tuple[str, str]:
@@ -108,12 +114,37 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-    result = run_on_task(program, task, time_limit=args.time_limit, max_steps=args.max_steps)
-    inputs = [p.input for p in task.train] + [p.input for p in task.test]
-    for pair, grid_in in zip(result.pairs, inputs):
+    try:
+        executor = executor_from_args(args)
+    except NativeUnavailableError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    pairs = [("train", i, p) for i, p in enumerate(task.train)] + [("test", i, p) for i, p in enumerate(task.test)]
+    inputs = [p.input for _, _, p in pairs]
+    result = executor.run([program], inputs, cross_jobs(1, range(len(inputs))))
+    limits = limits_from_args(args)
+    results = []
+    for k, (split, i, pair) in enumerate(pairs):
+        results.append(PairResult(split, i, pair_run(program, pair.input, result, k, limits),
+                                  as_grid(pair.output) if pair.output is not None else None))
+    for pair, grid_in in zip(results, inputs):
         print(describe_pair(pair, grid_in, colour, args.show_input))
         print()
-    known = [p for p in result.pairs if p.expected is not None]
+    known = [p for p in results if p.expected is not None]
     n_match = sum(p.matches for p in known)
-    print(f"task {task.id}: {n_match}/{len(known)} pairs match" + (" (solved)" if result.solved else ""))
-    return 0 if result.solved else 1
+    solved = bool(known) and n_match == len(known)
+    print(f"task {task.id}: {n_match}/{len(known)} pairs match" + (" (solved)" if solved else ""))
+    return 0 if solved else 1
+
+
+def pair_run(program, grid, result, k: int, limits):
+    """Job k of the executor's result as a ``RunResult``; a failure carries the reference's message and line."""
+    from codeit.dsl.interpreter import RunResult
+
+    status = Status(int(result.status[k]))
+    if status == Status.OK:
+        out = result.outputs.grid(k)
+        return RunResult(status, tuple(tuple(int(v) for v in row) for row in out), None, None, int(result.steps[k]))
+    ref = run_reference(program, grid, limits)
+    detail = ref.error if ref.status == status else f"(the reference ends with {ref.status.name}: {ref.error})"
+    return RunResult(status, None, ref.error_line, detail, int(result.steps[k]))

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from codeit.baseline import run_baseline
-from codeit.executor import Limits, make_executor
+from codeit.execute.limits import SEARCH_LIMITS
+from codeit.search.baseline import run_baseline
+from codeit.commands.executor_options import add_executor_arguments, executor_from_args
 from codeit.seeds import load_seeds
 from codeit.tasks import load_tasks
 
@@ -25,9 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="runs/mutation-baseline", help="output folder; an existing one is resumed")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--chunk", type=int, default=64, help="mutants evaluated per step (and per saved state)")
-    parser.add_argument("--backend", default="auto", choices=["auto", "native", "reference"], help="interpreter")
-    parser.add_argument("--threads", type=int, default=0, help="interpreter threads (0: one per core)")
-    parser.add_argument("--time-limit", type=float, default=Limits.time_limit, help="seconds per job")
+    add_executor_arguments(parser, SEARCH_LIMITS)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -37,8 +36,8 @@ def main(args: argparse.Namespace) -> int:
     search = load_tasks(args.search_set).tasks
     if args.max_tasks:
         search = search[: args.max_tasks]
-    executor = make_executor(args.backend, Limits(time_limit=args.time_limit), args.threads)
-    print(f"{len(seeds)} seeds, {len(search)} search tasks from {args.search_set}, executor {type(executor).__name__}")
+    executor = executor_from_args(args, SEARCH_LIMITS)
+    print(f"{len(seeds)} seeds, {len(search)} search tasks from {args.search_set}")
     bar = tqdm(total=args.mutants, unit="mutant", desc="mutation baseline")
 
     def progress(done: int, total: int, solved: int) -> None:

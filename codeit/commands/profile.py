@@ -13,6 +13,7 @@ inputs (as the seed library is laid out). Default: every seed program on its tas
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from codeit.dsl import registry
+from codeit.execute.limits import Limits
 from codeit.dsl.program import Program, ProgramError, parse
 
 
@@ -118,12 +120,15 @@ def _ms(ns: float) -> str:
 
 
 def main(args) -> int:
-    from codeit.dsl.interpreter import run as reference_run
-    from codeit.execute.native import Limits, NativeInterpreter
+    from codeit.execute.backends import load_native
+    from codeit.execute.reference import run_reference
 
+    native = load_native()
     programs, grids, jobs, _ = load_corpus(args)
     limits = Limits(max_steps=args.max_steps, time_limit=args.time_limit)
-    interp = NativeInterpreter(threads=args.threads, limits=limits)
+    interp = native.NativeInterpreter(threads=args.threads, limits=limits)
+    print(f"executor: native, {interp.threads} thread(s), profiled; reference "
+          f"{'skipped' if args.no_reference else 'beside it'}", file=sys.stderr)
     compiled = interp.compile(programs)
     calls = np.zeros(len(registry.PRIMITIVES), dtype=np.float64)
     nanos = np.zeros(len(registry.PRIMITIVES), dtype=np.float64)
@@ -143,8 +148,7 @@ def main(args) -> int:
         with timed_reference_primitives() as stats:
             t0 = time.perf_counter()
             for p, g in jobs:
-                reference_run(programs[p], grids[g], max_steps=limits.max_steps, time_limit=limits.time_limit,
-                              max_value_size=limits.max_value_size)
+                run_reference(programs[p], grids[g], limits)
             ref_wall = time.perf_counter() - t0
         for spec in registry.PRIMITIVES:
             ref_calls[spec.id], ref_nanos[spec.id] = stats[spec.name]

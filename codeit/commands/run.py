@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from codeit.loop.config import load_config, make_config
+from codeit.run.config import load_config, make_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,8 @@ def ray_executor(address: str | None, config):
     """None without --ray (the local executor, and no Ray import); else a RayExecutor on the connected cluster."""
     if not address:
         return None
-    from codeit.cluster import RayExecutor, connect
+    from codeit.cluster import connect
+    from codeit.execute.ray import RayExecutor
 
     connect(address)
     return RayExecutor.for_run(config.execution)
@@ -46,7 +47,7 @@ def ray_sampler(address: str | None):
     if not address:
         return None
     from codeit.cluster import cluster_gpus
-    from codeit.cluster.sampling import SamplerPool, SamplerPoolConfig
+    from codeit.policy.ray_pool import SamplerPool, SamplerPoolConfig
 
     gpus = int(cluster_gpus())
     if gpus == 0:
@@ -93,7 +94,7 @@ def _merge(a: dict, b: dict) -> dict:
 
 
 def main(args: argparse.Namespace) -> int:
-    from codeit.loop.run import Run, format_summary
+    from codeit.run.driver import Run, format_summary
 
     explicit = bool(args.config or args.preset or args.set)
     preset = args.preset or (load_config(args.config).preset if args.config else "tiny")
@@ -104,7 +105,7 @@ def main(args: argparse.Namespace) -> int:
     executor = ray_executor(args.ray, config or load_config(run_dir / "config.yaml")) if args.ray else None
     try:
         try:
-            run = Run(run_dir, config, executor=executor, make_sampler=ray_sampler(args.ray))
+            run = Run(run_dir, config, executor=executor, sampler_factory=ray_sampler(args.ray))
         except ValueError as exc:
             print(f"codeit run: {exc}")
             return 2

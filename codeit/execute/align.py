@@ -19,7 +19,8 @@ from codeit.dsl.interpreter import RunResult, as_grid
 from codeit.dsl.interpreter import run as reference_run
 from codeit.dsl.program import Program
 from codeit.dsl.values import Status
-from codeit.execute.native import BatchResult, Limits, NativeInterpreter
+from codeit.execute.limits import Limits
+from codeit.execute.native import BatchResult, NativeInterpreter
 
 
 @dataclass(frozen=True)

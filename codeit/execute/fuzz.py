@@ -17,7 +17,8 @@ from codeit.dsl import functions as fn
 from codeit.dsl import primitives as P
 from codeit.dsl import registry
 from codeit.dsl.values import Status, order_key, status_of_exception, value_size
-from codeit.execute.native import Limits, call_primitive
+from codeit.execute.limits import Limits
+from codeit.execute.native import call_primitive
 
 
 def _grid(rng: np.random.Generator, h: int, w: int, colors: int = 4) -> tuple:

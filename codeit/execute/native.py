@@ -4,7 +4,7 @@
 released: programs (IR ``Program`` objects, program texts or ``ProgramArrays``) are compiled
 once per call (or once for many calls with ``compile``), grids are packed once, and the results
 come back as numpy arrays (``BatchResult``) in the layout of ``codeit.grids.GridBatch``.
-``NativeExecutor`` adapts it to ``codeit.executor.Executor``.
+``NativeExecutor`` adapts it to ``codeit.execute.executor.Executor``.
 
 For alignment tests and debugging it also applies one primitive to Python values
 (``call_primitive``) and runs one program on any Python value (``run_value``), converting DSL
@@ -24,6 +24,8 @@ from codeit.dsl import functions as dsl_functions
 from codeit.dsl import registry
 from codeit.dsl.program import Program, ProgramArrays, parse
 from codeit.dsl.values import Status
+from codeit.execute.executor import ExecResult
+from codeit.execute.limits import Limits
 from codeit.grids import SIDE, GridBatch
 
 
@@ -47,30 +49,15 @@ def _check_tables() -> None:
 _check_tables()
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Hard limits of every job, enforced inside the native interpreter."""
-
-    max_steps: int = 100_000
-    """Primitive applications one job may make (dsl/README.md's steps)."""
-    time_limit: float = 1.0
-    """Wall-time budget of one job, in seconds."""
-    max_value_size: int = 1_000_000
-    """Cap on ``value_size`` of every line result, and on the known-size pre-checks."""
-    max_memory: int = 256 << 20
-    """Bytes one job may allocate; past it the job ends with SIZE_LIMIT (a safety net the
-    reference does not have: a job that big would run out of time there)."""
-    max_depth: int = 900
-    """Deepest nesting of function-value calls before RUNTIME_ERROR (Python's RecursionError)."""
-
-    def native(self) -> _interp.Limits:
-        lim = _interp.Limits()
-        lim.max_steps = int(self.max_steps)
-        lim.time_limit = float(self.time_limit)
-        lim.max_value_size = int(self.max_value_size)
-        lim.max_memory = int(self.max_memory)
-        lim.max_depth = int(self.max_depth)
-        return lim
+def to_native(limits: Limits) -> _interp.Limits:
+    """Every field of ``limits`` as the native module's limits record."""
+    lim = _interp.Limits()
+    lim.max_steps = int(limits.max_steps)
+    lim.time_limit = float(limits.time_limit)
+    lim.max_value_size = int(limits.max_value_size)
+    lim.max_memory = int(limits.max_memory)
+    lim.max_depth = int(limits.max_depth)
+    return lim
 
 
 @dataclass(frozen=True)
@@ -172,9 +159,9 @@ def default_threads() -> int:
 class NativeInterpreter:
     """The native batch interpreter with a persistent pool of ``threads`` worker threads."""
 
-    def __init__(self, threads: int | None = None, limits: Limits = Limits()):
+    def __init__(self, threads: int | None = None, limits: Limits | None = None):
         self.threads = default_threads() if not threads else int(threads)
-        self.limits = limits
+        self.limits = limits if limits is not None else Limits()
         self._pool = _interp.Pool(self.threads)
 
     def compile(self, programs: Iterable[Program | str | ProgramArrays]) -> CompiledPrograms:
@@ -194,7 +181,7 @@ class NativeInterpreter:
         else:
             job_arr = np.ascontiguousarray(np.asarray(jobs, dtype=np.int32).reshape(-1, 2))
             native_jobs = job_arr
-        out = self._pool.run_batch(compiled.native, data, shapes, native_jobs, (limits or self.limits).native(), profile)
+        out = self._pool.run_batch(compiled.native, data, shapes, native_jobs, to_native(limits or self.limits), profile)
         return BatchResult(
             jobs=job_arr,
             status=out["status"],
@@ -209,20 +196,20 @@ class NativeInterpreter:
     def run_value(self, program: Program | str, value: Any, *, limits: Limits | None = None) -> NativeRun:
         """Run one program on any DSL value as ``I`` (not only a grid)."""
         compiled = CompiledPrograms([program])
-        status, line, steps, out = _interp.run_value(compiled.native, 0, value, (limits or self.limits).native())
+        status, line, steps, out = _interp.run_value(compiled.native, 0, value, to_native(limits or self.limits))
         return NativeRun(Status(status), None if line < 0 else int(line), int(steps), from_native(out))
 
     def call_primitive(self, primitive: str | int, *args: Any, limits: Limits | None = None) -> tuple[Status, Any, int]:
         """Apply one primitive to Python values: (status, result or None, steps)."""
         pid = primitive if isinstance(primitive, int) else registry.primitive(primitive).id
-        status, value, steps = _interp.call_primitive(pid, tuple(args), (limits or self.limits).native())
+        status, value, steps = _interp.call_primitive(pid, tuple(args), to_native(limits or self.limits))
         return Status(status), from_native(value), int(steps)
 
 
-def call_primitive(primitive: str | int, *args: Any, limits: Limits = Limits()) -> tuple[Status, Any, int]:
+def call_primitive(primitive: str | int, *args: Any, limits: Limits | None = None) -> tuple[Status, Any, int]:
     """``NativeInterpreter.call_primitive`` without a pool."""
     pid = primitive if isinstance(primitive, int) else registry.primitive(primitive).id
-    status, value, steps = _interp.call_primitive(pid, tuple(args), limits.native())
+    status, value, steps = _interp.call_primitive(pid, tuple(args), to_native(limits or Limits()))
     return Status(status), from_native(value), int(steps)
 
 
@@ -269,26 +256,18 @@ def from_native(v: Any) -> Any:
     return _rebuild(v) if _has_function(v) else v
 
 
-# --- the executor interface (codeit.executor) ---------------------------------------------------
+# --- the executor interface (codeit.execute.executor) ------------------------------------------
 
-@dataclass
 class NativeExecutor:
-    """``codeit.executor.Executor`` over the native interpreter."""
+    """``codeit.execute.executor.Executor`` over the native interpreter."""
 
-    limits: Any = None
-    """A ``codeit.executor.Limits`` (time_limit, max_steps, max_value_size) or a ``Limits``."""
-    threads: int = 0
-    """Worker threads; 0 for all cores."""
-    _interp: NativeInterpreter = field(init=False, repr=False)
+    name = "native"
 
-    def __post_init__(self):
-        lim = self.limits
-        native = Limits() if lim is None else Limits(
-            max_steps=lim.max_steps, time_limit=lim.time_limit, max_value_size=lim.max_value_size)
-        self._interp = NativeInterpreter(threads=self.threads or None, limits=native)
+    def __init__(self, *, limits: Limits | None = None, threads: int = 0):
+        self.limits = limits if limits is not None else Limits()
+        self._interp = NativeInterpreter(threads=threads or None, limits=self.limits)
+        self.threads = self._interp.threads
 
-    def run(self, programs: Sequence[Program], grids: Sequence[np.ndarray], jobs: np.ndarray):
-        from codeit.executor import ExecResult
-
+    def run(self, programs: Sequence[Program], grids: Sequence[np.ndarray], jobs: np.ndarray) -> ExecResult:
         r = self._interp.run_batch(programs, grids, np.asarray(jobs))
         return ExecResult(r.status.astype(np.int32), r.steps, r.grids)

@@ -5,7 +5,7 @@ Public API (what the loop calls):
 - ``encode.EncodeConfig``, ``encode.encode_task``: a task as prompt text under a token budget.
 - ``tokenizer.fast_tokenizer``, ``tokenizer.save_tokenizer``, ``tokenizer.load_tokenizer``.
 - ``model.PolicyConfig``, ``model.create_policy``, ``model.load_policy``, ``model.Policy``.
-- ``sampler.SamplingConfig``, ``sampler.Sampler``, ``sampler.Sample``, ``sampler.make_sampler``,
+- ``sampler.SamplingConfig``, ``sampler.Sampler``, ``sampler.Sample``, ``backends.open_sampler``,
   ``sampler.task_prompts``; backends ``hf_sampler.HFSampler`` and ``vllm_sampler.VLLMSampler``.
 - ``constrained.DSLConstraint``: every sample parses (transformers backend).
 - ``toy.toy_policy``: a tiny policy trained for seconds, for tests and benchmarks.

@@ -3,8 +3,8 @@
 A narrow client interface in the spirit of vLLM's ``LLM.generate``: a batch of prompts (token ids,
 or task encodings as text) and one ``SamplingConfig``; back come, per prompt, ``n`` ``Sample``s.
 Two backends implement it: ``hf_sampler.HFSampler`` (transformers ``generate``, every policy) and
-``vllm_sampler.VLLMSampler`` (an in-process vLLM engine, decoder-only policies). ``make_sampler``
-picks one by name.
+``vllm_sampler.VLLMSampler`` (an in-process vLLM engine, decoder-only policies);
+``backends.open_sampler`` opens one by name.
 
 A sample's ``logprob`` is the sum, over the tokens it generated (its closing eos included), of
 the token's log-probability under the policy itself: the softmax of the raw logits, before
@@ -154,21 +154,3 @@ def task_prompts(format, tasks: Iterable[Any], max_prompt_tokens: int | None,
             ids = ids[:max_prompt_tokens]
         prompts.append(ids)
     return prompts
-
-
-BACKENDS = ("hf", "vllm")
-
-
-def make_sampler(backend: str, policy: Any, **options) -> Sampler:
-    """A sampler by backend name: ``hf`` (transformers) or ``vllm``.
-
-    ``policy``: a folder (or hub id) of a saved policy; ``hf`` also takes a loaded ``model.Policy``.
-    ``options`` go to the backend's constructor.
-    """
-    if backend == "hf":
-        from codeit.policy.hf_sampler import HFSampler
-        return HFSampler(policy, **options)
-    if backend == "vllm":
-        from codeit.policy.vllm_sampler import VLLMSampler
-        return VLLMSampler(policy, **options)
-    raise ValueError(f"unknown sampler backend {backend!r}: use one of {BACKENDS}")

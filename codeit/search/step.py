@@ -13,7 +13,7 @@ import numpy as np
 
 from codeit.buffer.store import Experience
 from codeit.dsl.program import Program, ProgramError, parse, print_program
-from codeit.executor import Executor
+from codeit.execute.executor import Executor
 from codeit.grids import GridBatch
 from codeit.relabel import Candidate, relabel
 from codeit.tasks import Task

@@ -1,6 +1,6 @@
 """CodeIt's mutation baseline: mutate the seeds, run every mutant on every search task, count solved.
 
-Mutants are grown in chunks (valid on their own seed's task, see ``codeit.mutate``), then each
+Mutants are grown in chunks (valid on their own seed's task, see ``codeit.search.mutate``), then each
 chunk runs on every input of every search task in one executor call; a task's candidates are its
 top 3 programs by demo accuracy, then shortest; a task is solved when one of them gets every test
 output right. After every chunk the folder holds the state to resume from:
@@ -23,10 +23,10 @@ from typing import Callable
 import numpy as np
 
 from codeit.dsl.program import parse
-from codeit.evaluate import Scoreboard
-from codeit.executor import Executor, cross_jobs
+from codeit.run.scoreboard import Scoreboard
+from codeit.execute.executor import Executor, cross_jobs
 from codeit.grids import GridBatch
-from codeit.mutate import MutationConfig, Mutant, grow_mutants
+from codeit.search.mutate import MutationConfig, Mutant, grow_mutants
 from codeit.relabel import Candidate, relabel
 from codeit.tasks import Task
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import ray
 
 
+class ClusterError(RuntimeError):
+    """The Ray backend could not complete a call (a batch failed too often, or no actor is left)."""
+
+
 def connect(address: str, *, num_cpus: int | None = None, num_gpus: int | None = None) -> None:
     """``local``: start a Ray cluster inside this process's machine (``num_cpus`` caps it); ``auto``: join the
     cluster this node belongs to; anything else: a cluster address (``host:port`` or ``ray://host:port``).

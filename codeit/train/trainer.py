@@ -1,7 +1,7 @@
 """Training the policy on experiences: (task encoding, program) pairs, loss on the program tokens.
 
 ``train`` runs one meta-iteration's optimisation in the calling process; the learner process
-(``codeit.loop.learner``) calls it on what it draws from the replay buffer.
+(``codeit.train.learner``) calls it on what it draws from the replay buffer.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A run lives in one folder: ``config.yaml``, ``experience.db`` (the durable record: experiences,
 candidate solutions, run state), ``checkpoints/`` (one policy per meta-iteration) and the reports
-of :mod:`codeit.loop.report`. Everything the driver has done is in the store before it is counted,
+of :mod:`codeit.run.report`. Everything the driver has done is in the store before it is counted,
 and progress inside an iteration is recorded after every batch of tasks, so ``codeit run`` in the
 same folder continues where a clean stop or a SIGKILL left it.
 
@@ -26,13 +26,13 @@ import numpy as np
 from tqdm import tqdm
 
 from codeit.buffer.store import Experience, ExperienceStore
-from codeit.evaluate import Scoreboard, from_solutions, to_solution
-from codeit.executor import Limits, make_executor
+from codeit.run.scoreboard import Scoreboard, from_solutions, to_solution
+from codeit.execute.backends import describe, make_executor
 from codeit.grids import grid_hashes, group_hashes, pack
-from codeit.loop import report
-from codeit.loop.config import RunConfig, load_config, save_config
-from codeit.loop.learner import LearnerProcess
-from codeit.loop.search import StepStats, search_step
+from codeit.run import report
+from codeit.run.config import RunConfig, load_config, save_config
+from codeit.train.learner import LearnerProcess
+from codeit.search.step import StepStats, search_step
 from codeit.relabel import Candidate
 from codeit.tasks import load_tasks
 
@@ -63,7 +63,7 @@ class Run:
     """One run folder."""
 
     def __init__(self, run_dir: str | Path, config: RunConfig | None = None, *, executor=None,
-                 make_sampler: Callable | None = None, log: Callable[[str], None] = print):
+                 sampler_factory: Callable | None = None, log: Callable[[str], None] = print):
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log = log
@@ -86,8 +86,10 @@ class Run:
         self.checkpoints.mkdir(exist_ok=True)
         self.device = resolve_device(config.policy.device)
         ex = config.execution
-        self.limits = Limits(ex.time_limit, ex.max_steps, ex.max_value_size)
-        self.executor = executor if executor is not None else make_executor("auto", self.limits, ex.threads)
+        self.limits = ex.limits
+        self.executor = executor if executor is not None else make_executor(
+            ex.backend, limits=ex.limits, threads=ex.threads)
+        self.log(describe(self.executor))
         self.clock = StageClock(defaultdict(float, self.store.get_state("stage_seconds", {})))
         search = load_tasks(config.search_set).tasks
         if config.max_search_tasks:
@@ -95,7 +97,7 @@ class Run:
         self.search_tasks = search
         self.tasks_by_id = {t.id: t for t in search}
         self.rng = np.random.default_rng(config.seed)
-        self.make_sampler = make_sampler
+        self.sampler_factory = sampler_factory
         self._seen: dict[str, set[int]] | None = None
         self._cumulative: Scoreboard | None = None
 
@@ -116,7 +118,7 @@ class Run:
         """Seed programs on their own training tasks, and ``initial_mutants`` of their mutants."""
         if self.state("initial_buffer_done"):
             return
-        from codeit.mutate import grow_mutants
+        from codeit.search.mutate import grow_mutants
         from codeit.relabel import relabel
         from codeit.seeds import load_seeds
 
@@ -270,9 +272,9 @@ class Run:
     # -- the whole run ----------------------------------------------------------------------------
 
     def run(self) -> dict:
-        from codeit.loop.sampling import make_sampler as local_sampler
+        from codeit.run.sampling import open_run_sampler
 
-        make_sampler = self.make_sampler or local_sampler
+        open_sampler = self.sampler_factory or open_run_sampler
         config = self.config
         run_started = time.perf_counter()
         self.build_initial_buffer()
@@ -294,7 +296,7 @@ class Run:
                 self.log(f"warm-up: trained on {stats['examples']} examples, loss {stats['mean_loss']:.3f} -> "
                          f"{stats['final_loss']:.3f} in {stats['wall_seconds']:.0f} s")
             t0 = time.perf_counter()
-            sampler = make_sampler(config, Path(self.state("policy_path")), self.device)
+            sampler = open_sampler(config, Path(self.state("policy_path")), self.device)
             self.clock.add("sampler_start", time.perf_counter() - t0)
             for iteration in range(int(self.state("iterations_done", 0)) + 1, config.meta_iterations + 1):
                 self._meta_iteration(iteration, sampler, learner)
@@ -307,8 +309,8 @@ class Run:
 
     def _mutation_iteration(self, iteration: int) -> None:
         """The mutation-only ablation: as many mutants as the policy would sample, scored the same way."""
-        from codeit.baseline import SearchSet
-        from codeit.mutate import grow_mutants
+        from codeit.search.baseline import SearchSet
+        from codeit.search.mutate import grow_mutants
         from codeit.seeds import load_seeds
 
         training = {t.id: t for t in load_tasks("arc1/training")}

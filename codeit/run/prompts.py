@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codeit.loop.config import RunConfig
+from codeit.run.config import RunConfig
 from codeit.policy.encode import EncodeConfig, encode_task
 from codeit.tasks import Pair, Task
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codeit.loop.config import RunConfig, make_config
+from codeit.run.config import RunConfig, make_config
 
 
 def training_counts(buffer, config: RunConfig) -> dict[str, int]:
@@ -38,8 +38,8 @@ def training_counts(buffer, config: RunConfig) -> dict[str, int]:
 
 
 def draw_examples(buffer, policy, config: RunConfig) -> tuple[list, dict[str, int]]:
-    from codeit.learn import Example
-    from codeit.loop.prompts import experience_task, prompt_text
+    from codeit.train.trainer import Example
+    from codeit.run.prompts import experience_task, prompt_text
 
     buffer.refresh()
     drawn = buffer.draw_without_replacement(training_counts(buffer, config))
@@ -49,8 +49,8 @@ def draw_examples(buffer, policy, config: RunConfig) -> tuple[list, dict[str, in
 
 
 def train_iteration(buffer, config: RunConfig, iteration: int, policy_in: str, policy_out: str, device: str) -> dict:
-    from codeit.learn import train
-    from codeit.loop.prompts import max_sequence_tokens
+    from codeit.train.trainer import train
+    from codeit.run.prompts import max_sequence_tokens
     from codeit.policy.model import load_policy
 
     started = time.perf_counter()

@@ -1,6 +1,6 @@
-"""``RayExecutor``: the ``codeit.executor.Executor`` protocol over Ray actors that each hold a native interpreter.
+"""``RayExecutor``: the ``codeit.execute.executor.Executor`` protocol over Ray actors that each hold a native interpreter.
 
-One call ships its programs (packed flat, ``codeit.cluster.packing``) and its grids to Ray's object
+One call ships its programs (packed flat, ``codeit.execute.packing``) and its grids to Ray's object
 store once; the jobs are cut into batches of consecutive rows, and every batch is a task on one
 actor, which compiles only the programs that batch uses and runs it on its own thread pool.
 Finished batches come back in order of completion (``submit`` returns an iterator over them) and
@@ -23,13 +23,11 @@ import numpy as np
 import ray
 from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 
-from codeit.cluster.packing import PackedPrograms, pack_programs
-from codeit.execute.native import Limits as NativeLimits
+from codeit.execute.packing import PackedPrograms, pack_programs
+from codeit.cluster import ClusterError
+from codeit.execute.executor import ExecResult
+from codeit.execute.limits import Limits
 from codeit.grids import SIDE, GridBatch
-
-
-class ClusterError(RuntimeError):
-    """The Ray backend could not complete a call (a batch failed too often, or no actor is left)."""
 
 
 @dataclass(frozen=True)
@@ -52,20 +50,10 @@ class RayExecutorConfig:
     """Ask Ray to place actors on different nodes (``SPREAD``) rather than pack them on one."""
 
 
-def native_limits(limits: Any) -> NativeLimits:
-    """A ``codeit.executor.Limits`` (or native ``Limits``, or None) as the native interpreter's limits,
-    converted exactly as ``NativeExecutor`` does, so both backends run under the same limits."""
-    if limits is None:
-        return NativeLimits()
-    if isinstance(limits, NativeLimits):
-        return limits
-    return NativeLimits(max_steps=limits.max_steps, time_limit=limits.time_limit, max_value_size=limits.max_value_size)
-
-
 class ExecutionWorker:
     """The body of one actor: a native interpreter with its own thread pool."""
 
-    def __init__(self, threads: int, limits: NativeLimits):
+    def __init__(self, threads: int, limits: Limits):
         from codeit.execute.native import NativeInterpreter
 
         self.interpreter = NativeInterpreter(threads=threads, limits=limits)
@@ -255,8 +243,6 @@ class ExecStream:
 
     def result(self):
         """Every job's result in job order (waits for the batches not yet delivered)."""
-        from codeit.executor import ExecResult
-
         if not self._collect:
             raise ClusterError("this stream was submitted with collect=False: iterate it instead")
         for _ in self:
@@ -266,10 +252,12 @@ class ExecStream:
 
 @dataclass
 class RayExecutor:
-    """``codeit.executor.Executor`` over a pool of Ray actors; needs ``ray.init`` first."""
+    """``codeit.execute.executor.Executor`` over a pool of Ray actors; needs ``ray.init`` first."""
 
-    limits: Any = None
-    """A ``codeit.executor.Limits`` or native ``Limits`` (None: the native defaults)."""
+    name = "ray"
+
+    limits: Limits = field(default_factory=Limits)
+    """Every job's limits, carried whole to the actors' native interpreters."""
     config: RayExecutorConfig = field(default_factory=RayExecutorConfig)
     _actors: list[_Actor] = field(init=False, repr=False, default_factory=list)
     _serials: int = field(init=False, repr=False, default=0)
@@ -277,7 +265,6 @@ class RayExecutor:
     def __post_init__(self):
         if not ray.is_initialized():
             raise ClusterError("RayExecutor needs a Ray connection: call codeit.cluster.connect(...) or ray.init(...) first")
-        self._native_limits = native_limits(self.limits)
         for _ in range(self.config.actors):
             self._start_actor()
         try:
@@ -291,19 +278,17 @@ class RayExecutor:
     def for_run(cls, execution, threads_per_actor: int = 4) -> "RayExecutor":
         """The executor ``codeit run --ray`` and ``codeit eval --ray`` use: a run config's execution limits,
         and actors of ``threads_per_actor`` threads (``execution.threads`` when set) filling the cluster's CPUs."""
-        from codeit.cluster.connect import cluster_cpus
-        from codeit.executor import Limits
+        from codeit.cluster import cluster_cpus
 
         cpus = max(1, cluster_cpus())
         threads = max(1, min(execution.threads or threads_per_actor, cpus))
-        limits = Limits(execution.time_limit, execution.max_steps, execution.max_value_size)
-        return cls(limits, RayExecutorConfig(actors=max(1, cpus // threads), threads_per_actor=threads))
+        return cls(execution.limits, RayExecutorConfig(actors=max(1, cpus // threads), threads_per_actor=threads))
 
     def _start_actor(self) -> _Actor:
         options: dict[str, Any] = {"num_cpus": self.config.threads_per_actor}
         if self.config.spread:
             options["scheduling_strategy"] = "SPREAD"
-        handle = _RemoteWorker.options(**options).remote(self.config.threads_per_actor, self._native_limits)
+        handle = _RemoteWorker.options(**options).remote(self.config.threads_per_actor, self.limits)
         self._serials += 1
         actor = _Actor(handle, self._serials)
         self._actors.append(actor)

@@ -15,11 +15,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from codeit.buffer.store import ExperienceStore
-from codeit.evaluate import Scoreboard, from_solutions, to_solution
-from codeit.executor import Limits, make_executor
-from codeit.loop import report
-from codeit.loop.config import RunConfig
-from codeit.loop.search import StepStats, search_step
+from codeit.run.scoreboard import Scoreboard, from_solutions, to_solution
+from codeit.execute.backends import describe, make_executor
+from codeit.run import report
+from codeit.run.config import RunConfig
+from codeit.search.step import StepStats, search_step
 from codeit.tasks import Task
 
 
@@ -31,11 +31,11 @@ def evaluate_checkpoint(
     config: RunConfig,
     device: str,
     executor=None,
-    make_sampler=None,
+    sampler_factory=None,
 ) -> dict:
     """Sample ``samples_per_task`` programs for every task (in rounds of config.sampling.samples_per_task)."""
-    if make_sampler is None:
-        from codeit.loop.sampling import make_sampler
+    if sampler_factory is None:
+        from codeit.run.sampling import open_run_sampler as sampler_factory
 
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ExperienceStore(out_dir / "evaluation.db")
@@ -52,8 +52,8 @@ def evaluate_checkpoint(
     by_id = {t.id: t for t in tasks}
     ex = config.execution
     if executor is None:
-        executor = make_executor("auto", Limits(ex.time_limit, ex.max_steps, ex.max_value_size), ex.threads)
-    sampler = make_sampler(config, Path(checkpoint), device)
+        executor = make_executor(ex.backend, limits=ex.limits, threads=ex.threads)
+    sampler = sampler_factory(config, Path(checkpoint), device)
     started = time.perf_counter()
     bar = tqdm(total=rounds * len(tasks), initial=progress["round"] * len(tasks) + progress["tasks_done"],
                desc="evaluation", unit="task")

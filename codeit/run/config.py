@@ -14,23 +14,23 @@ from typing import Any
 
 import yaml
 
+from codeit.execute.limits import SEARCH_LIMITS, Limits
 from codeit.policy.model import PolicyConfig
 
 
 @dataclass
 class ExecutionConfig:
+    backend: str = "native"
+    """"native" (the C++ interpreter) or "reference" (the Python oracle, for debugging); ``--ray``
+    puts native interpreters on a Ray cluster instead. Never falls back to another backend."""
     threads: int = 0
     """Interpreter threads; 0 means one per core."""
-    time_limit: float = 0.25
-    """Wall-time budget per (program, input) job, in seconds."""
-    max_steps: int = 20_000
-    """Primitive applications allowed per job."""
-    max_value_size: int = 200_000
-    """Cap on the size of every intermediate value (see dsl/README.md)."""
+    limits: Limits = SEARCH_LIMITS
+    """Every job's limits (``codeit.execute.limits.Limits``)."""
 
 
 @dataclass
-class SamplingConfig:
+class SamplingSettings:
     backend: str = "auto"
     """"vllm", "hf" (transformers generate) or "auto" (vLLM when importable and the policy is decoder-only)."""
     samples_per_task: int = 8
@@ -126,7 +126,7 @@ class RunConfig:
     seed: int = 0
     """Seed of every random choice of the run."""
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
-    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
     learner: LearnerConfig = field(default_factory=LearnerConfig)
     policy: PolicySettings = field(default_factory=PolicySettings)
     ablation: AblationConfig = field(default_factory=AblationConfig)

@@ -1,8 +1,8 @@
-"""``SamplerPool``: the ``LoopSampler`` interface over sampler replicas on Ray (one per GPU or CPU group).
+"""``SamplerPool``: the ``RunSampler`` interface over sampler replicas on Ray (one per GPU or CPU group).
 
 The tasks of one ``sample_tasks`` call are split into contiguous chunks, one per replica, sampled
 in parallel and returned in the caller's task order, so the driver and ``codeit eval`` use a pool
-exactly as they use one ``LoopSampler``. ``load_weights`` returns only when every replica holds the
+exactly as they use one ``RunSampler``. ``load_weights`` returns only when every replica holds the
 new checkpoint, so no task of the next iteration is sampled with the old policy.
 
 A checkpoint path that a replica's node cannot see (no shared file system) is shipped: the folder's
@@ -22,7 +22,7 @@ import numpy as np
 import ray
 from ray.exceptions import RayActorError, WorkerCrashedError
 
-from codeit.cluster.executor import ClusterError
+from codeit.cluster import ClusterError
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class SamplerPoolConfig:
 
 
 def replica_seed(seed: int | None, replica: int) -> int | None:
-    """Replica 0 keeps the run's seed (a one-replica pool samples as ``LoopSampler`` does); the others get
+    """Replica 0 keeps the run's seed (a one-replica pool samples as ``RunSampler`` does); the others get
     independent streams derived from (seed, replica)."""
     if seed is None or replica == 0:
         return seed
@@ -58,13 +58,13 @@ def read_folder(path: str | Path) -> dict[str, bytes]:
 
 
 def default_sampler(config, policy_path: Path, device: str):
-    from codeit.loop.sampling import LoopSampler
+    from codeit.run.sampling import RunSampler
 
-    return LoopSampler(config, policy_path, device)
+    return RunSampler(config, policy_path, device)
 
 
 class SamplerReplica:
-    """The body of one replica actor: one sampler (``LoopSampler`` unless the pool was given another factory)."""
+    """The body of one replica actor: one sampler (``RunSampler`` unless the pool was given another factory)."""
 
     def __init__(self, replica: int, config, device: str, threads: int, make: Callable):
         if threads:
@@ -127,7 +127,7 @@ _RemoteReplica = ray.remote(max_restarts=0)(SamplerReplica)
 
 
 class SamplerPool:
-    """Several sampler replicas behind the ``LoopSampler`` interface; needs ``ray.init`` first."""
+    """Several sampler replicas behind the ``RunSampler`` interface; needs ``ray.init`` first."""
 
     def __init__(self, config, policy_path: str | Path, pool: SamplerPoolConfig = SamplerPoolConfig(),
                  make: Callable = default_sampler):
@@ -146,7 +146,7 @@ class SamplerPool:
 
     @classmethod
     def factory(cls, pool: SamplerPoolConfig, make: Callable = default_sampler) -> Callable:
-        """A callable with ``codeit.loop.sampling.make_sampler``'s signature that builds a pool
+        """A callable with ``codeit.run.sampling.open_run_sampler``'s signature that builds a pool
         (the driver's device is ignored: each replica samples on the device Ray gives it)."""
 
         def make_pool(config, policy_path, device=None) -> "SamplerPool":

@@ -12,9 +12,10 @@ import importlib.util
 from pathlib import Path
 from typing import Sequence
 
-from codeit.loop.config import RunConfig
-from codeit.loop.prompts import encode_config
-from codeit.policy.sampler import SamplingConfig, make_sampler as make_backend
+from codeit.run.config import RunConfig
+from codeit.run.prompts import encode_config
+from codeit.policy.backends import open_sampler
+from codeit.policy.sampler import SamplingConfig
 from codeit.tasks import Task
 
 
@@ -36,7 +37,7 @@ def choose_backend(config: RunConfig, policy_path: Path, device: str) -> str:
     return "hf"
 
 
-def sampling_config(config: RunConfig, n: int | None = None, seed: int | None = None) -> SamplingConfig:
+def policy_sampling(config: RunConfig, n: int | None = None, seed: int | None = None) -> SamplingConfig:
     s = config.sampling
     return SamplingConfig(
         n=n or s.samples_per_task,
@@ -50,7 +51,7 @@ def sampling_config(config: RunConfig, n: int | None = None, seed: int | None = 
     )
 
 
-class LoopSampler:
+class RunSampler:
     """Samples programs for tasks under a run's settings; reloads weights between iterations."""
 
     def __init__(self, config: RunConfig, policy_path: Path, device: str):
@@ -61,8 +62,8 @@ class LoopSampler:
 
             torch.set_num_threads(config.sampling.cpu_threads)
         options = {"device": device} if self.backend == "hf" else {}
-        self.sampler = make_backend(self.backend, str(policy_path), **options)
-        self.sampling = sampling_config(config)
+        self.sampler = open_sampler(self.backend, str(policy_path), **options)
+        self.sampling = policy_sampling(config)
         if self.backend != "hf" and self.sampling.constrained:
             # Constrained decoding is a transformers logits processor; vLLM samples unconstrained.
             self.sampling = dataclasses.replace(self.sampling, constrained=False)
@@ -86,5 +87,5 @@ class LoopSampler:
         self.sampler.close()
 
 
-def make_sampler(config: RunConfig, policy_path: Path, device: str) -> LoopSampler:
-    return LoopSampler(config, policy_path, device)
+def open_run_sampler(config: RunConfig, policy_path: Path, device: str) -> RunSampler:
+    return RunSampler(config, policy_path, device)

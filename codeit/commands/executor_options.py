@@ -1,0 +1,34 @@
+"""The executor options every command that runs programs shares, and the one line it logs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from codeit.execute.backends import BACKENDS, describe, make_executor
+from codeit.execute.executor import Executor
+from codeit.execute.limits import Limits
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser, defaults: Limits = Limits()) -> None:
+    group = parser.add_argument_group("execution")
+    group.add_argument("--executor", default="native", choices=BACKENDS,
+                       help="interpreter: native (default, the fast C++ one) or reference (Python)")
+    group.add_argument("--threads", type=int, default=0, help="interpreter threads (0: one per core)")
+    group.add_argument("--time-limit", type=float, default=defaults.time_limit,
+                       help=f"wall seconds per run (default {defaults.time_limit:g})")
+    group.add_argument("--max-steps", type=int, default=defaults.max_steps,
+                       help=f"primitive calls per run (default {defaults.max_steps:,})")
+
+
+def limits_from_args(args: argparse.Namespace, defaults: Limits = Limits()) -> Limits:
+    from dataclasses import replace
+
+    return replace(defaults, time_limit=args.time_limit, max_steps=args.max_steps)
+
+
+def executor_from_args(args: argparse.Namespace, defaults: Limits = Limits()) -> Executor:
+    """The executor the options name, after logging which one it is on standard error."""
+    executor = make_executor(args.executor, limits=limits_from_args(args, defaults), threads=args.threads)
+    print(describe(executor), file=sys.stderr)
+    return executor
