@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from codeit.buffer import BufferConfig, Experience, ExperienceStore, ReplayBuffer, SumTree
+from codeit.buffer.replay import BufferConfig, ReplayBuffer
+from codeit.buffer.store import Experience, ExperienceStore
+from codeit.buffer.sumtree import SumTree
 from machine import machine_info
 
 TARGET_SAMPLE_US = 60.0
@@ -165,17 +167,14 @@ def bench_store(args, rng) -> dict[str, float]:
             store.add_experiences(b)
         store.close()
 
-        buf = ReplayBuffer(Path(tmp) / "store.db", BufferConfig(seed=args.seed, persist_priorities=False))
-        results["buffer sample_ids(256) us"] = median_us(lambda: buf.sample_ids(256), 200)
-        ids = buf.sample_ids(256)[0]
-        results["buffer sample(256) decoded us"] = median_us(lambda: buf.sample(256), 50)
-        results["buffer update_priorities(256), tree only us"] = median_us(
-            buf.update_priorities, 200, lambda: (ids, rng.random(256))
-        )
-        buf.config.persist_priorities = True
-        results["buffer update_priorities(256), tree+store us"] = median_us(
-            buf.update_priorities, 50, lambda: (ids, rng.random(256))
-        )
+        t0 = time.perf_counter()
+        buf = ReplayBuffer(Path(tmp) / "store.db", BufferConfig(seed=args.seed))
+        results["buffer open + refresh of the store (ms)"] = (time.perf_counter() - t0) * 1e3
+        half = max(1, buf.size("policy") // 2)
+        results[f"buffer draw_without_replacement({half:,}) us"] = median_us(
+            lambda: buf.draw_without_replacement({"policy": half}), 20)
+        ids = buf.draw_without_replacement({"policy": 256})["policy"]
+        results["buffer experiences(256) decoded us"] = median_us(lambda: buf.experiences(ids), 50)
         buf.close()
     return results
 

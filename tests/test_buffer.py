@@ -1,5 +1,5 @@
-"""ReplayBuffer: prioritized batches across origins, CodeIt's per-iteration mix without
-replacement, priority updates (tree and store), following other writers, checkpoints."""
+"""ReplayBuffer: CodeIt's per-iteration mix without replacement, drawn by priority; following
+other writers; rebuilding from the store; refusing a newer store."""
 
 import math
 import sqlite3
@@ -10,14 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from codeit.buffer import (
-    BufferConfig,
-    Experience,
-    ExperienceStore,
-    ReplayBuffer,
-    SCHEMA_VERSION,
-    StoreVersionError,
-)
+from codeit.buffer.replay import BufferConfig, ReplayBuffer
+from codeit.buffer.store import SCHEMA_VERSION, Experience, ExperienceStore, StoreVersionError
 
 GRID = ((1, 2), (3, 4))
 
@@ -45,37 +39,25 @@ def experiences(n, origin="policy", start=0, priority=lambda i: 1.0 + i % 5):
 
 @pytest.fixture
 def buffer(tmp_path):
+    store = ExperienceStore(tmp_path / "store.db")
+    store.add_experiences(experiences(60, "policy", 0))
+    store.add_experiences(experiences(30, "mutation", 100, priority=lambda i: 0.0 if i % 3 == 0 else 2.0))
+    store.add_experiences(experiences(10, "seed", 200))
+    store.close()
     buf = ReplayBuffer(tmp_path / "store.db", BufferConfig(seed=3, initial_capacity=8))
-    buf.add(experiences(60, "policy", 0))
-    buf.add(experiences(30, "mutation", 100, priority=lambda i: 0.0 if i % 3 == 0 else 2.0))
-    buf.add(experiences(10, "seed", 200))
     yield buf
     buf.close()
 
 
-def test_batches_follow_priorities_across_origins(buffer):
-    store_rows = {e.id: e for e in buffer.store.iter_experiences()}
-    ids = np.array(sorted(store_rows))
-    p = np.array([store_rows[i].priority for i in ids])
-    draws = np.concatenate([buffer.sample_ids(500)[0] for _ in range(200)])
+def test_first_draws_follow_priorities(buffer):
+    rows = {e.id: e for e in buffer.store.iter_experiences() if e.origin == "policy"}
+    ids = np.array(sorted(rows))
+    p = np.array([rows[i].priority for i in ids])
+    draws = np.concatenate([buffer.draw_without_replacement({"policy": 1})["policy"] for _ in range(6000)])
     counts = np.array([np.count_nonzero(draws == i) for i in ids])
-    assert counts[p == 0].sum() == 0
     expected = draws.size * p / p.sum()
-    cells = p > 0
-    stat = float(((counts[cells] - expected[cells]) ** 2 / expected[cells]).sum())
-    assert stat < chi_square_critical(int(cells.sum()) - 1)
-
-
-def test_batch_is_decoded_and_carries_probabilities(buffer):
-    batch = buffer.sample(16, origins=["mutation"])
-    assert len(batch.experiences) == 16
-    assert all(e.origin == "mutation" and e.priority == 2.0 for e in batch.experiences)
-    assert [e.id for e in batch.experiences] == batch.ids.tolist()
-    assert batch.experiences[0].inputs == (GRID, GRID)
-    np.testing.assert_allclose(batch.probabilities, 2.0 / buffer.total_priority("mutation"))
-    assert batch.population == 30
-    w = batch.importance_weights(0.5)
-    assert w.max() == pytest.approx(1.0)
+    stat = float(((counts - expected) ** 2 / expected).sum())
+    assert stat < chi_square_critical(ids.size - 1)
 
 
 def test_mix_without_replacement_per_origin(buffer):
@@ -85,6 +67,7 @@ def test_mix_without_replacement_per_origin(buffer):
     assert mix["mutation"].size == 25 and np.unique(mix["mutation"]).size == 25
     rows = {e.id: e for e in buffer.experiences(np.concatenate(list(mix.values())))}
     assert all(rows[i].origin == "policy" for i in mix["policy"].tolist())
+    assert rows[int(mix["policy"][0])].inputs == (GRID, GRID)
     mutation_priorities = [rows[i].priority for i in mix["mutation"].tolist()]
     # 20 mutation items have priority 2 and 10 have 0: all positive ones come first.
     assert mutation_priorities[:20] == [2.0] * 20 and mutation_priorities[20:] == [0.0] * 5
@@ -93,59 +76,18 @@ def test_mix_without_replacement_per_origin(buffer):
     assert buffer.draw_without_replacement({"seed": 1000})["seed"].size == 10  # all there are
 
 
-def test_update_priorities_reaches_tree_and_store(buffer):
-    ids = buffer.sample_ids(5, origins=["policy"])[0][:3]
-    ids = np.unique(ids)
-    buffer.update_priorities(ids, np.full(ids.size, 0.125))
-    np.testing.assert_array_equal(buffer.priorities(ids), 0.125)
-    stored = {e.id: e.priority for e in buffer.store.get_experiences(ids)}
-    assert all(stored[i] == 0.125 for i in ids.tolist())
-
-
-def test_deferred_priorities_are_flushed(tmp_path):
-    buf = ReplayBuffer(tmp_path / "s.db", BufferConfig(persist_priorities=False))
-    buf.add(experiences(10))
-    buf.update_priorities([1, 2, 1], [5.0, 6.0, 7.0])  # last one wins for id 1
-    assert buf.store.get_experiences([1])[0].priority == 1.0
-    assert buf.flush_priorities() == 2
-    assert [e.priority for e in buf.store.get_experiences([1, 2])] == [7.0, 6.0]
-    buf.close()
-
-
-@pytest.mark.parametrize(
-    "ids, priorities, message",
-    [
-        ([1, 2], [1.0, float("nan")], r"priorities\[1\] = nan"),
-        ([1, 2], [-1.0, 1.0], r"priorities\[0\] = -1.0"),
-        ([1, 2], [1.0, float("inf")], r"priorities\[1\] = inf"),
-        ([1, 99999], [1.0, 1.0], r"ids\[1\] = 99999 is not an experience"),
-        ([0, 1], [1.0, 1.0], r"ids\[0\] = 0 is not an experience"),
-        ([-4, 1], [1.0, 1.0], r"ids\[0\] = -4 is not an experience"),
-        ([1, 2, 3], [1.0, 1.0], r"3 ids but 2 priorities"),
-    ],
-)
-def test_bad_updates_change_nothing(buffer, ids, priorities, message):
-    all_ids = np.arange(1, 101)
-    before_tree = buffer.priorities(all_ids)
-    before_store = [e.priority for e in buffer.store.get_experiences(all_ids)]
-    with pytest.raises(ValueError, match=message):
-        buffer.update_priorities(ids, priorities)
-    np.testing.assert_array_equal(buffer.priorities(all_ids), before_tree)
-    assert [e.priority for e in buffer.store.get_experiences(all_ids)] == before_store
-
-
 def test_duplicates_are_kept_once(buffer):
     size = len(buffer)
-    assert buffer.add(experiences(60, "policy", 0)) == 0
-    assert len(buffer) == size
-    assert buffer.store.count_experiences() == size
+    assert buffer.store.add_experiences(experiences(60, "policy", 0)) == 0
+    assert buffer.refresh() == 0
+    assert len(buffer) == size == buffer.store.count_experiences()
 
 
 def test_refresh_follows_rows_other_processes_append(buffer, tmp_path):
     size = len(buffer)
     writer = textwrap.dedent(
         f"""
-        from codeit.buffer import Experience, ExperienceStore
+        from codeit.buffer.store import Experience, ExperienceStore
         store = ExperienceStore({str(tmp_path / "store.db")!r})
         store.add_experiences([Experience(task_id="other", origin="relabel", program=f"O = g{{i}}(I)",
                                           inputs=[((5,),)], outputs=[((6,),)], priority=3.0) for i in range(25)])
@@ -155,31 +97,21 @@ def test_refresh_follows_rows_other_processes_append(buffer, tmp_path):
     assert len(buffer) == size  # the owner has not looked yet
     assert buffer.refresh() == 25
     assert buffer.size("relabel") == 25 and len(buffer) == size + 25
-    batch = buffer.sample(8, origins=["relabel"])
-    assert {e.task_id for e in batch.experiences} == {"other"}
+    drawn = buffer.draw_without_replacement({"relabel": 8})["relabel"]
+    assert {e.task_id for e in buffer.experiences(drawn)} == {"other"}
     assert buffer.refresh() == 0
 
 
 def test_reopening_rebuilds_the_trees_from_the_store(buffer, tmp_path):
-    buffer.update_priorities([5], [0.0])
-    other = ReplayBuffer(tmp_path / "store.db")
+    other = ReplayBuffer(tmp_path / "store.db", BufferConfig(seed=3, initial_capacity=8))
     assert len(other) == len(buffer)
-    assert other.total_priority() == pytest.approx(buffer.total_priority())
-    other.close()
-
-
-def test_save_and_load_state_give_the_same_draws(buffer, tmp_path):
-    buffer.sample_ids(7)
-    buffer.save_state(tmp_path / "state.npz")
-    restored = ReplayBuffer(tmp_path / "store.db", BufferConfig(seed=999))
-    restored.load_state(tmp_path / "state.npz")
-    for _ in range(3):
-        np.testing.assert_array_equal(restored.sample_ids(64)[0], buffer.sample_ids(64)[0])
-    a = restored.draw_without_replacement({"policy": 40, "mutation": 10})
+    for origin in ("seed", "mutation", "policy", "relabel"):
+        assert other.size(origin) == buffer.size(origin)
+    a = other.draw_without_replacement({"policy": 40, "mutation": 10})
     b = buffer.draw_without_replacement({"policy": 40, "mutation": 10})
-    for origin in a:
+    for origin in a:  # same seed, same store: the same draws
         np.testing.assert_array_equal(a[origin], b[origin])
-    restored.close()
+    other.close()
 
 
 def test_newer_store_schema_is_refused_by_the_buffer(tmp_path):
@@ -194,8 +126,8 @@ def test_newer_store_schema_is_refused_by_the_buffer(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_unknown_origin_is_a_clear_error(buffer):
+def test_bad_draws_are_clear_errors(buffer):
     with pytest.raises(ValueError, match="unknown origin 'oracle'"):
-        buffer.sample(4, origins=["oracle"])
-    with pytest.raises(ValueError, match="no experience with a positive priority"):
-        ReplayBuffer(buffer.store.path).sample(4, origins=["relabel"])
+        buffer.draw_without_replacement({"oracle": 4})
+    with pytest.raises(ValueError, match="negative"):
+        buffer.draw_without_replacement({"policy": -1})

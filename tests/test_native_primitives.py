@@ -12,7 +12,6 @@ import pytest
 from codeit.dsl import registry
 from codeit.dsl.values import Status, order_key
 
-from codeit.execute.limits import Limits
 from codeit.execute import native  # a broken build must fail here, never skip
 
 from codeit.execute import fuzz  # noqa: E402

@@ -14,7 +14,7 @@ values (ints, tuples, frozensets, ``None`` and ``dsl.functions`` values) both wa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np

@@ -53,6 +53,7 @@ def evaluate_checkpoint(
     ex = config.execution
     if executor is None:
         executor = make_executor(ex.backend, limits=ex.limits, threads=ex.threads)
+    print(describe(executor), flush=True)
     sampler = sampler_factory(config, Path(checkpoint), device)
     started = time.perf_counter()
     bar = tqdm(total=rounds * len(tasks), initial=progress["round"] * len(tasks) + progress["tasks_done"],
@@ -85,6 +86,7 @@ def evaluate_checkpoint(
     report.write_solutions(out_dir, selected)
     result = {
         "checkpoint": str(checkpoint),
+        "executor": describe(executor),
         "tasks": len(tasks),
         "samples_per_task": samples_per_task,
         "programs_sampled": stats.sampled,

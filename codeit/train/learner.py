@@ -80,7 +80,7 @@ def learner_main(conn, store_path: str, config_dict: dict, device: str) -> None:
     """Process entry point: serve train requests until the pipe closes or says stop."""
     import torch
 
-    from codeit.buffer import BufferConfig, ReplayBuffer
+    from codeit.buffer.replay import BufferConfig, ReplayBuffer
 
     config = make_config(config_dict.pop("preset", "tiny"), config_dict)
     torch.set_num_threads(config.learner.cpu_threads or max(1, os.cpu_count() or 1))
