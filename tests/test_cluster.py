@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # a local Ray cluster per module
 
 from codeit.cluster import ClusterError  # noqa: E402
 from codeit.execute.ray import RayExecutor, RayExecutorConfig  # noqa: E402

@@ -135,6 +135,7 @@ CRASH_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_random_programs_under_random_limits_never_crash_the_process():
     proc = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, "7"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

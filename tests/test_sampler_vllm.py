@@ -6,6 +6,7 @@ import pytest
 import torch
 
 pytest.importorskip("vllm")
+pytestmark = pytest.mark.slow  # engine starts take 5-40 s each
 
 from codeit.grids import grid_hashes, pack  # noqa: E402
 from codeit.policy.hf_sampler import HFSampler  # noqa: E402

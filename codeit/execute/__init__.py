@@ -1,1 +1,7 @@
-"""Executing programs in bulk: the native batch interpreter and its typed Python layer."""
+"""Executing programs in bulk under hard limits.
+
+``limits.py`` (the one ``Limits``), ``executor.py`` (the ``Executor`` interface), ``backends.py``
+(an executor by name, never a silent fallback), ``native.py`` (the C++ batch interpreter's typed
+layer), ``reference.py`` (the Python oracle), ``ray.py`` and ``packing.py`` (native interpreters on
+Ray actors), ``align.py`` and ``fuzz.py`` (native/reference alignment checks).
+"""
