@@ -1,4 +1,6 @@
-"""End to end: two tiny meta-iterations, and a run killed with SIGKILL mid-iteration then resumed."""
+"""End to end: two tiny meta-iterations, and a run killed with SIGKILL mid-iteration then resumed.
+
+(Kills at the moment an iteration is counted are in tests/test_run_state.py.)"""
 
 import json
 import os
@@ -7,13 +9,18 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+import numpy as np
+
 from codeit.buffer.store import ExperienceStore, StoreConfig
 from codeit.commands.run import parse_overrides
+from codeit.grids import grid_hashes, group_hashes, pack
 from codeit.run.config import make_config
-from codeit.run.driver import Run
+from codeit.run.driver import Run, format_summary
+from codeit.run.state import RunState
 
 TINY = {
     "max_search_tasks": 4,
@@ -42,6 +49,12 @@ def test_set_args_round_trip():
     assert parse_overrides([a for a in _set_args(TINY) if a != "--set"]) == TINY
 
 
+def _output_hash(e) -> int:
+    """What relabeling deduplicates on: the combined hash of an experience's outputs."""
+    return int(group_hashes(grid_hashes(pack(e.outputs)), np.array([0, len(e.outputs)]))[0])
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["sync", "overlapped"])
 def test_two_tiny_meta_iterations_end_to_end(tmp_path, mode):
     run = Run(tmp_path, make_config("tiny", {**TINY, "mode": mode}), log=lambda _: None)
@@ -54,6 +67,8 @@ def test_two_tiny_meta_iterations_end_to_end(tmp_path, mode):
         assert 0.0 <= m["mean_demo_accuracy"] <= 1.0
         assert m["solved_cumulative"] >= m["solved_policy"] >= 0
     assert summary["iterations"] == 2 and summary["programs_sampled"] == 16
+    assert summary["executor"].startswith("executor: native, 1 threads")
+    assert summary["executor"] in format_summary(summary)
     for stage in ("sample", "learn", "execute", "initial_buffer"):
         assert summary["stage_seconds"][stage] > 0
     checkpoints = {p.name for p in (tmp_path / "checkpoints").iterdir()}
@@ -65,10 +80,21 @@ def test_two_tiny_meta_iterations_end_to_end(tmp_path, mode):
     assert {"seed", "mutation"} <= origins
     policy_rows = [e for e in store.iter_experiences() if e.origin == "policy"]
     assert all(e.iteration in (1, 2) and e.priority == e.demo_accuracy for e in policy_rows)
+    # The persisted deduplication hashes (what a resume reads instead of decoding every row)
+    # cover every stored policy experience, and name no outputs the store does not hold.
+    seen = {(t, h) for t, hs in store.seen_output_hashes().items() for h in hs}
+    assert {(e.task_id, _output_hash(e)) for e in policy_rows} <= seen
+    assert seen <= {(e.task_id, _output_hash(e)) for e in store.iter_experiences()}
+    assert store.metrics_rows() == metrics
+    state = RunState.load(store, tmp_path)
+    assert state.iterations_done == 2 and state.programs_sampled_total == 16 and state.sampling is None
+    assert state.initial_buffer_done and Path(state.policy_path).exists()
+    assert 0 in state.learn and 1 in state.learn
     for name in ("solutions.json", "report.html", "learning_curve.png", "config.yaml"):
         assert (tmp_path / name).exists(), name
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_losing_rows(tmp_path):
     # One task per step over 10 tasks: nine saved states inside iteration 1 to be killed in.
     settings = {**TINY, "max_search_tasks": 10, "tasks_per_step": 1}
@@ -87,10 +113,10 @@ def test_killed_run_resumes_without_losing_rows(tmp_path):
                 continue
             try:
                 with ExperienceStore(db, StoreConfig(read_only=True)) as store:
-                    progress = store.get_state("iteration_1_progress")
+                    progress = RunState.load(store, tmp_path).sampling
             except (FileNotFoundError, sqlite3.OperationalError):
                 continue  # the run is still creating its store
-            if progress and 0 < progress["tasks_done"] < n_tasks - 1:
+            if progress and progress.iteration == 1 and 0 < progress.tasks_done < n_tasks - 1:
                 break
         else:
             pytest.fail("the run never reached the middle of iteration 1")
@@ -101,8 +127,8 @@ def test_killed_run_resumes_without_losing_rows(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     with ExperienceStore(db) as store:
         before = {(e.task_id, e.program) for e in store.iter_experiences()}
-        progress = store.get_state("iteration_1_progress")
-    assert before and 0 < progress["tasks_done"] < n_tasks
+        progress = RunState.load(store, tmp_path).sampling
+    assert before and progress.iteration == 1 and 0 < progress.tasks_done < n_tasks
     summary = Run(tmp_path, log=lambda _: None).run()  # resumes from the folder's config
     with ExperienceStore(db) as store:
         after = {(e.task_id, e.program) for e in store.iter_experiences()}
@@ -110,6 +136,7 @@ def test_killed_run_resumes_without_losing_rows(tmp_path):
     assert before <= after
     metrics = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [m["iteration"] for m in metrics] == [1, 2]
+    assert [m["programs_sampled_total"] for m in metrics] == [n_tasks * per_task, 2 * n_tasks * per_task]
     # Iteration 1 counts every task once: the tasks done before the kill were not sampled again.
     assert metrics[0]["programs_sampled"] == n_tasks * per_task
     assert summary["iterations"] == 2

@@ -106,6 +106,57 @@ def test_solutions_and_run_state(tmp_path):
         assert store.get_state("iteration")["n"] == 4
 
 
+def test_iteration_commit_is_one_transaction(tmp_path):
+    with ExperienceStore(tmp_path / "s.db") as store:
+        store.set_state("other", 1)
+        store.commit_iteration(2, {"iteration": 2, "x": [1]}, {"run": {"done": 2}})
+        store.commit_iteration(1, {"iteration": 1}, {"run": {"done": 1}, "other": 5})
+        assert store.metrics_rows() == [{"iteration": 1}, {"iteration": 2, "x": [1]}]  # in iteration order
+        assert store.get_state("run") == {"done": 1} and store.get_state("other") == 5
+        assert store.state_keys() == ["other", "run"]
+        # A repeated iteration fails as a whole: no row, no state change.
+        with pytest.raises(sqlite3.IntegrityError):
+            store.commit_iteration(1, {"iteration": 1, "again": True}, {"run": {"done": 9}})
+        assert store.get_state("run") == {"done": 1} and len(store.metrics_rows()) == 2
+    with ExperienceStore(tmp_path / "s.db") as store:  # durable across reopen
+        assert [m["iteration"] for m in store.metrics_rows()] == [1, 2]
+
+
+def test_output_hashes_are_stored_with_their_experiences(tmp_path):
+    big = (1 << 64) - 1  # unsigned 64-bit hashes, above SQLite's signed range too
+    with ExperienceStore(tmp_path / "s.db") as store:
+        assert store.seen_output_hashes() == {}
+        store.add_experiences([make(1), make(2, task="t1")],
+                              output_hashes=[("t0", 5), ("t1", big), ("t1", 1 << 63), ("t0", 5)])
+        assert store.seen_output_hashes() == {"t0": {5}, "t1": {big, 1 << 63}}
+        # A batch that fails validation writes none of its hashes either.
+        with pytest.raises(ValueError):
+            store.add_experiences([make(3, priority=-1.0)], output_hashes=[("t2", 7)])
+        store.add_experiences([], output_hashes=[("t2", 0)])
+        assert store.seen_output_hashes() == {"t0": {5}, "t1": {big, 1 << 63}, "t2": {0}}
+        with pytest.raises(ValueError, match="unsigned 64-bit"):
+            store.add_experiences([make(4)], output_hashes=[("t0", -1)])
+        assert store.count_experiences() == 2
+
+
+def test_version_1_store_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "s.db"
+    with ExperienceStore(path) as store:
+        store.add_experiences([make(1)])
+        store.set_state("k", [1])
+    conn = sqlite3.connect(path)  # what schema version 1 wrote: no metrics, no output hashes
+    conn.execute("DROP TABLE metrics")
+    conn.execute("DROP TABLE output_hashes")
+    conn.execute("PRAGMA user_version=1")
+    conn.close()
+    with ExperienceStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.count_experiences() == 1 and store.get_state("k") == [1]
+        assert store.metrics_rows() == [] and store.seen_output_hashes() == {}
+        store.commit_iteration(1, {"iteration": 1}, {"run": {}})
+        assert store.metrics_rows() == [{"iteration": 1}]
+
+
 def test_store_is_in_wal_mode(tmp_path):
     ExperienceStore(tmp_path / "s.db").close()
     conn = sqlite3.connect(tmp_path / "s.db")

@@ -15,10 +15,16 @@ Tables:
   per row would double the database and halve append throughput.
 - ``solutions``: programs that solve a task's demonstrations, with their test outputs.
 - ``run_state``: key/value (values are JSON text) for the loop's own bookkeeping.
+- ``metrics``: one JSON row per finished meta-iteration, committed together with the run state
+  that counts the iteration (:meth:`ExperienceStore.commit_iteration`), so the two never disagree.
+- ``output_hashes``: ``(task_id, hash)`` of the demo outputs of stored policy experiences, written
+  in the same transaction as those experiences, so a resumed run rebuilds its deduplication set
+  without decoding any grid blob. Hashes are unsigned 64-bit; SQLite keeps them as signed integers.
 
 Schema version: ``PRAGMA user_version``. Opening a database whose version is newer than
 ``SCHEMA_VERSION`` raises :class:`StoreVersionError` after a read-only look, so the file (and
-its journal mode) is not touched.
+its journal mode) is not touched. Version 1 (no ``metrics`` and ``output_hashes`` tables) is
+upgraded in place when opened for writing: the two tables are added, nothing else changes.
 
 Durability: every write method is one transaction. In WAL mode with ``synchronous=NORMAL`` a
 committed transaction survives the writer being killed (SIGKILL included); only an OS crash or
@@ -41,7 +47,7 @@ import numpy as np
 
 from codeit.buffer.codec import Grid, decode_grids, encode_grids
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ORIGINS = ("seed", "mutation", "policy", "relabel")
 ORIGIN_CODE = {name: code for code, name in enumerate(ORIGINS)}
@@ -80,6 +86,35 @@ CREATE TABLE IF NOT EXISTS run_state (
   value TEXT NOT NULL
 );
 """
+
+# Added by schema version 2 (also what the upgrade from version 1 runs).
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS metrics (
+  iteration INTEGER PRIMARY KEY,
+  row TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS output_hashes (
+  task_id TEXT NOT NULL,
+  hash INTEGER NOT NULL,
+  PRIMARY KEY (task_id, hash)
+) WITHOUT ROWID;
+"""
+
+_U64 = 1 << 64
+_I64_MAX = (1 << 63) - 1
+
+
+def _signed(h: int) -> int:
+    """An unsigned 64-bit hash as the signed integer SQLite stores."""
+    h = int(h)
+    if not 0 <= h < _U64:
+        raise ValueError(f"output hash {h} is not an unsigned 64-bit integer")
+    return h - _U64 if h > _I64_MAX else h
+
+
+def _unsigned(h: int) -> int:
+    return h + _U64 if h < 0 else h
+
 
 _EXPERIENCE_SELECT = (
     "SELECT e.id, e.task_id, e.origin, e.program, e.inputs_hash, e.outputs, e.demo_accuracy, e.priority, "
@@ -200,12 +235,10 @@ class ExperienceStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={self.config.synchronous.upper()}")
             if version in (None, 0):
-                with self._transaction():
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            elif version < SCHEMA_VERSION:  # pragma: no cover - there is no older schema yet
+                self._create_tables(_SCHEMA + _SCHEMA_V2, expect=0)
+            elif version == 1:
+                self._create_tables(_SCHEMA_V2, expect=1)
+            elif version < SCHEMA_VERSION:  # pragma: no cover - every older version is handled above
                 raise StoreVersionError(f"{self.path}: no migration from schema_version {version}")
         self._conn.execute(f"PRAGMA mmap_size={int(self.config.mmap_bytes)}")
         self._conn.execute(f"PRAGMA cache_size={-int(self.config.cache_kib)}")
@@ -229,6 +262,17 @@ class ExperienceStore:
     def _transaction(self) -> "_Tx":
         return ExperienceStore._Tx(self._conn)
 
+    def _create_tables(self, schema: str, expect: int) -> None:
+        """Run ``schema`` and set the current version, in one transaction; skipped when another
+        process did it first (the version read under the write lock is no longer ``expect``)."""
+        with self._transaction() as conn:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != expect:
+                return
+            for statement in schema.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
     def close(self) -> None:
         self._conn.close()
 
@@ -244,9 +288,12 @@ class ExperienceStore:
 
     # -- experiences ----------------------------------------------------------------------------
 
-    def add_experiences(self, experiences: Sequence[Experience]) -> int:
+    def add_experiences(self, experiences: Sequence[Experience],
+                        output_hashes: Iterable[tuple[str, int]] = ()) -> int:
         """Insert a batch in one transaction; duplicates of an existing (task_id, program) are
         skipped. Validates the whole batch first (nothing is written if any item is bad).
+        ``output_hashes``: (task_id, unsigned 64-bit hash) pairs recorded in the same transaction
+        (see :meth:`seen_output_hashes`); a repeated pair is kept once.
         Returns the number of rows actually inserted."""
         now = time.time()
         rows = []
@@ -288,8 +335,11 @@ class ExperienceStore:
                     now,
                 )
             )
+        hash_rows = [(str(task_id), _signed(h)) for task_id, h in output_hashes]
         with self._transaction() as conn:
             conn.executemany("INSERT OR IGNORE INTO grid_sets (hash, grids) VALUES (?, ?)", grid_sets.items())
+            if hash_rows:
+                conn.executemany("INSERT OR IGNORE INTO output_hashes (task_id, hash) VALUES (?, ?)", hash_rows)
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO experiences "
@@ -351,6 +401,14 @@ class ExperienceStore:
                 yield _experience_from_row(row, decoded_inputs)
             last = rows[-1][0]
 
+    def seen_output_hashes(self) -> dict[str, set[int]]:
+        """The recorded output hashes per task (what ``add_experiences(output_hashes=...)`` wrote).
+        Reads that small table only: no experience or grid blob is touched."""
+        seen: dict[str, set[int]] = {}
+        for task_id, h in self._conn.execute("SELECT task_id, hash FROM output_hashes"):
+            seen.setdefault(task_id, set()).add(_unsigned(h))
+        return seen
+
     def update_priorities(self, ids: Sequence[int], priorities: Sequence[float]) -> None:
         """Set the priority of rows by id, in one transaction (validated first)."""
         ids = np.asarray(ids, dtype=np.int64)
@@ -408,6 +466,27 @@ class ExperienceStore:
     def get_state(self, key: str, default: Any = None) -> Any:
         row = self._conn.execute("SELECT value FROM run_state WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
+
+    def state_keys(self) -> list[str]:
+        """Every key of the run state, sorted."""
+        return [k for (k,) in self._conn.execute("SELECT key FROM run_state ORDER BY key")]
+
+    # -- metrics --------------------------------------------------------------------------------
+
+    def commit_iteration(self, iteration: int, metrics_row: dict, state: dict[str, Any]) -> None:
+        """Record a finished meta-iteration: its metrics row and the run state that counts it
+        (``key -> JSON-serializable value``), in ONE transaction, so after a kill at any moment
+        either both are stored or neither. A second row for the same iteration raises
+        ``sqlite3.IntegrityError`` and writes nothing."""
+        row_text = json.dumps(metrics_row, sort_keys=True)
+        state_rows = [(key, json.dumps(value)) for key, value in state.items()]
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO metrics (iteration, row) VALUES (?, ?)", (int(iteration), row_text))
+            conn.executemany("INSERT OR REPLACE INTO run_state (key, value) VALUES (?, ?)", state_rows)
+
+    def metrics_rows(self) -> list[dict]:
+        """Every committed metrics row, in iteration order."""
+        return [json.loads(text) for (text,) in self._conn.execute("SELECT row FROM metrics ORDER BY iteration")]
 
     def integrity_check(self) -> str:
         """SQLite's own check of the file; 'ok' when intact."""

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from codeit.execute.limits import SEARCH_LIMITS
 from codeit.search.baseline import run_baseline
 from codeit.commands.executor_options import add_executor_arguments, executor_from_args
-from codeit.seeds import load_seeds
+from codeit.search.initial import load_seed_set
 from codeit.tasks import load_tasks
 
 
@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--search-set", default="arc1/evaluation", help="tasks to solve (default arc1/evaluation)")
     parser.add_argument("--max-tasks", type=int, default=0, help="use only the first N search tasks (0: all)")
     parser.add_argument("--seeds", help="folder of .dsl seed programs (default: the built-in seed library)")
+    parser.add_argument("--seed-tasks", default="arc1/training",
+                        help="the task set the seed programs belong to (default arc1/training)")
     parser.add_argument("--out", default="runs/mutation-baseline", help="output folder; an existing one is resumed")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--chunk", type=int, default=64, help="mutants evaluated per step (and per saved state)")
@@ -30,9 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    seeds = load_seeds(args.seeds)
-    seed_tasks = {t.id: t for t in load_tasks("arc1/training")}
-    seeds = [s for s in seeds if s.task_id in seed_tasks]
+    seeds, seed_tasks = load_seed_set([args.seeds] if args.seeds else [], args.seed_tasks)
     search = load_tasks(args.search_set).tasks
     if args.max_tasks:
         search = search[: args.max_tasks]

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from codeit.execute.limits import SEARCH_LIMITS, Limits
-from codeit.policy.model import PolicyConfig
+from codeit.policy.config import PolicyConfig
 
 
 @dataclass
@@ -119,6 +119,11 @@ class RunConfig:
     """Meta-iterations to run (CodeIt: 100)."""
     initial_mutants: int = 2000
     """Mutants of the seed programs added to the initial buffer."""
+    seed_dirs: list[str] = field(default_factory=list)
+    """Folders of seed programs (``<task_id>.dsl`` files) that start the buffer and that mutation
+    grows from; empty: the built-in seed library (``codeit.seeds.load_seeds()``)."""
+    seed_tasks: str = "arc1/training"
+    """The task set the seed programs belong to (a task-set spec or a path); seeds of other tasks are left out."""
     tasks_per_step: int = 8
     """Search tasks sampled, run and stored together; progress is saved after each such step."""
     mode: str = "sync"
@@ -130,6 +135,11 @@ class RunConfig:
     learner: LearnerConfig = field(default_factory=LearnerConfig)
     policy: PolicySettings = field(default_factory=PolicySettings)
     ablation: AblationConfig = field(default_factory=AblationConfig)
+
+    def __post_init__(self) -> None:
+        bad = [d for d in self.seed_dirs if not isinstance(d, str)]
+        if bad:
+            raise ValueError(f"seed_dirs: expected folder names (strings), got {bad[0]!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,12 +1,16 @@
 """The driver of a self-improvement run: meta-iterations of sample -> run -> relabel -> store -> learn.
 
 A run lives in one folder: ``config.yaml``, ``experience.db`` (the durable record: experiences,
-candidate solutions, run state), ``checkpoints/`` (one policy per meta-iteration) and the reports
-of :mod:`codeit.run.report`. Everything the driver has done is in the store before it is counted,
-and progress inside an iteration is recorded after every batch of tasks, so ``codeit run`` in the
-same folder continues where a clean stop or a SIGKILL left it.
+candidate solutions, the metrics rows and the run state, one :class:`codeit.run.state.RunState`
+record), ``checkpoints/`` (one policy per meta-iteration) and the reports of
+:mod:`codeit.run.report`. Everything the driver has done is in the store before it is counted,
+progress inside an iteration is recorded after every batch of tasks, and a finished iteration's
+metrics row is committed in the same transaction as the state that counts it, so ``codeit run`` in
+the same folder continues where a clean stop or a SIGKILL left it, and ``metrics.jsonl`` (rewritten
+from the store) holds every finished iteration exactly once.
 
-Order of work: the initial buffer (seed programs on their training tasks, and their mutations), a
+Order of work: the initial buffer (:mod:`codeit.search.initial`: the seed programs on their own
+tasks, ``RunConfig.seed_tasks``, and their mutations), a
 warm-up learning stage on it, then per meta-iteration: sample programs for every search task with
 the current policy, run and relabel them, score candidates (policy-only and cumulative), learn.
 In ``overlapped`` mode the learner trains on iteration k while the driver samples iteration k+1
@@ -25,16 +29,18 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from codeit.buffer.store import Experience, ExperienceStore
+from codeit.buffer.store import ExperienceStore
 from codeit.run.scoreboard import Scoreboard, from_solutions, to_solution
 from codeit.execute.backends import describe, make_executor
-from codeit.grids import grid_hashes, group_hashes, pack
 from codeit.run import report
 from codeit.run.config import RunConfig, load_config, save_config
+from codeit.run.state import RunState, SamplingProgress
+from codeit.search import initial
 from codeit.train.learner import LearnerProcess
 from codeit.search.step import StepStats, search_step
 from codeit.relabel import Candidate
-from codeit.tasks import load_tasks
+from codeit.seeds import Seed
+from codeit.tasks import Task, load_tasks
 
 
 def resolve_device(name: str) -> str:
@@ -82,6 +88,11 @@ class Run:
             save_config(config, config_path)
         self.config = config
         self.store = ExperienceStore(self.dir / "experience.db")
+        try:
+            self.state = RunState.load(self.store, self.dir)
+        except ValueError:
+            self.store.close()
+            raise
         self.checkpoints = self.dir / "checkpoints"
         self.checkpoints.mkdir(exist_ok=True)
         self.device = resolve_device(config.policy.device)
@@ -90,7 +101,7 @@ class Run:
         self.executor = executor if executor is not None else make_executor(
             ex.backend, limits=ex.limits, threads=ex.threads)
         self.log(describe(self.executor))
-        self.clock = StageClock(defaultdict(float, self.store.get_state("stage_seconds", {})))
+        self.clock = StageClock(defaultdict(float, self.state.stage_seconds))
         search = load_tasks(config.search_set).tasks
         if config.max_search_tasks:
             search = search[: config.max_search_tasks]
@@ -100,67 +111,54 @@ class Run:
         self.sampler_factory = sampler_factory
         self._seen: dict[str, set[int]] | None = None
         self._cumulative: Scoreboard | None = None
+        self._seed_set: tuple[list[Seed], dict[str, Task]] | None = None
+        # The file follows the store: rows committed before a stop that never reached it come back,
+        # and it never holds a row the store does not.
+        rows = self.store.metrics_rows()
+        if rows or (self.dir / "metrics.jsonl").exists():
+            report.write_metrics(self.dir, rows)
 
     # -- persistent state -------------------------------------------------------------------------
 
-    def state(self, key: str, default=None):
-        return self.store.get_state(key, default)
-
-    def set_state(self, key: str, value) -> None:
-        self.store.set_state(key, value)
-
-    def _save_clock(self) -> None:
-        self.set_state("stage_seconds", dict(self.clock.seconds))
+    def _save(self) -> None:
+        """Save the whole run state, with the stage clock as it is now."""
+        self.state.stage_seconds = dict(self.clock.seconds)
+        self.state.save(self.store)
 
     # -- the initial buffer -----------------------------------------------------------------------
 
+    def seed_set(self) -> tuple[list[Seed], dict[str, Task]]:
+        """The seed programs (``config.seed_dirs``) and their task set (``config.seed_tasks``), by id."""
+        if self._seed_set is None:
+            self._seed_set = initial.load_seed_set(self.config.seed_dirs, self.config.seed_tasks)
+        return self._seed_set
+
     def build_initial_buffer(self) -> None:
-        """Seed programs on their own training tasks, and ``initial_mutants`` of their mutants."""
-        if self.state("initial_buffer_done"):
+        """Seed programs on their own tasks, and ``initial_mutants`` of their mutants (once per run)."""
+        if self.state.initial_buffer_done:
             return
-        from codeit.search.mutate import grow_mutants
-        from codeit.relabel import relabel
-        from codeit.seeds import load_seeds
-
         started = time.perf_counter()
-        training = {t.id: t for t in load_tasks("arc1/training")}
-        seeds = [s for s in load_seeds() if s.task_id in training]
-        seed_rows = [
-            Experience(
-                task_id=s.task_id,
-                origin="seed",
-                program=s.text if s.text.endswith("\n") else s.text + "\n",
-                inputs=[p.input for p in training[s.task_id].train],
-                outputs=[p.output for p in training[s.task_id].train],
-                demo_accuracy=1.0,
-                priority=1.0,
-                iteration=0,
-            )
-            for s in seeds
-        ]
-        self.store.add_experiences(seed_rows)
+        seeds, tasks = self.seed_set()
         n_mutants = self.config.initial_mutants
-        if n_mutants and seeds:
-            bar = tqdm(total=n_mutants, desc="initial mutants", unit="mutant")
+        bar = tqdm(total=n_mutants, desc="initial mutants", unit="mutant") if n_mutants and seeds else None
 
-            def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
                 bar.n = done
                 bar.refresh()
 
-            mutants, stats = grow_mutants(seeds, training, n_mutants, self.executor, self.rng, progress=progress)
-            bar.close()
-            rows = []
-            for m in mutants:
-                # A kept mutant ran OK on every input of its task: relabel from those runs.
-                statuses = np.zeros(len(m.outputs), dtype=np.int32)
-                r = relabel(training[m.task_id], [m.text], statuses, pack(m.outputs), origin="mutation", iteration=0)
-                rows.extend(r.experiences)
-            self.store.add_experiences(rows)
-            self.log(f"initial buffer: {len(seed_rows)} seeds, {len(rows)} mutants "
-                     f"({stats.generated} drawn, {stats.kept} kept)")
+        try:
+            built = initial.build_initial_buffer(self.store, seeds, tasks, self.executor, self.rng, n_mutants,
+                                                 progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        if bar is not None:
+            self.log(f"initial buffer: {built.seeds} seeds, {built.mutants} mutants "
+                     f"({built.generated} drawn, {built.kept} kept)")
         self.clock.add("initial_buffer", time.perf_counter() - started)
-        self._save_clock()
-        self.set_state("initial_buffer_done", True)
+        self.state.initial_buffer_done = True
+        self._save()
 
     # -- the policy -------------------------------------------------------------------------------
 
@@ -192,19 +190,20 @@ class Run:
     def sample_iteration(self, iteration: int, sampler, learner: LearnerProcess | None) -> dict:
         """Sample, run, relabel and score every search task; resumable after every step of tasks."""
         config = self.config
-        progress_key = f"iteration_{iteration}_progress"
-        progress = self.state(progress_key, {"tasks_done": 0, "stats": {}, "sample_seconds": 0.0})
-        stats = StepStats(**progress["stats"]) if progress["stats"] else StepStats()
-        done = progress["tasks_done"]
+        progress = self.state.sampling
+        if progress is None or progress.iteration != iteration:
+            progress = SamplingProgress(iteration)
+        stats = dataclasses.replace(progress.stats)
+        done = progress.tasks_done
         if self._seen is None:
-            self._seen = self._seen_hashes()
+            self._seen = self.store.seen_output_hashes()
         seen_hashes = self._seen
         policy_only = Scoreboard()
         if done:  # resumed inside the iteration: what it found before the stop is in the store
             policy_only.add(self._candidates(iteration=iteration))
         cumulative = self.cumulative()
         bar = tqdm(total=len(self.search_tasks), initial=done, desc=f"iteration {iteration}: sampling", unit="task")
-        sample_seconds = progress["sample_seconds"]
+        sample_seconds = progress.sample_seconds
         step_size = config.tasks_per_step
         for start in range(done, len(self.search_tasks), step_size):
             if learner is not None and learner.ready():
@@ -221,32 +220,24 @@ class Run:
             self.clock.add("relabel", step.stats.relabel_seconds)
             t0 = time.perf_counter()
             experiences = step.experiences
+            # Every output hash the step added to ``seen_hashes`` (the ablation's dropped rows
+            # included), so a resumed run deduplicates exactly as this one goes on to.
+            hashes = [(e.task_id, h) for e, h in zip(step.experiences, step.hashes)]
             if not config.ablation.relabel:
                 experiences = [e for e in experiences if e.demo_accuracy == 1.0]
-            self.store.add_experiences(experiences)
+            self.store.add_experiences(experiences, output_hashes=hashes)
             self.store.add_solutions([to_solution(c, iteration) for c in step.candidates])
             policy_only.add(step.candidates)
             cumulative.add(step.candidates)
             stats.add(step.stats)
             done = start + len(tasks)
-            self.set_state(progress_key, {"tasks_done": done, "stats": dataclasses.asdict(stats),
-                                          "sample_seconds": sample_seconds})
             self.clock.add("store", time.perf_counter() - t0)
-            self._save_clock()
+            self.state.sampling = SamplingProgress(iteration, done, dataclasses.replace(stats), sample_seconds)
+            self._save()
             bar.update(len(tasks))
             bar.set_postfix(parsed=f"{stats.parse_rate:.0%}", solved=len(policy_only.solved()))
         bar.close()
         return {"stats": stats, "policy_only": policy_only.solved(), "sample_seconds": sample_seconds}
-
-    def _seen_hashes(self) -> dict[str, set[int]]:
-        """Output hashes of every policy experience stored, per task (relabeled tasks stay unique)."""
-        seen: dict[str, set[int]] = defaultdict(set)
-        rows = [e for e in self.store.iter_experiences() if e.origin == "policy"]
-        for e in rows:
-            batch = pack(e.outputs)
-            h = group_hashes(grid_hashes(batch), np.array([0, len(e.outputs)]))
-            seen[e.task_id].add(int(h[0]))
-        return seen
 
     def _candidates(self, iteration: int | None = None) -> list[Candidate]:
         return from_solutions(self.store.solutions(), self.tasks_by_id, iteration)
@@ -263,8 +254,9 @@ class Run:
         t0 = time.perf_counter()
         sampler.load_weights(path)
         self.clock.add("sampler_reload", time.perf_counter() - t0)
-        self.set_state("policy_path", path)
-        self.set_state(f"iteration_{iteration}_learn", stats)
+        self.state.policy_path = str(path)
+        self.state.learn[iteration] = stats
+        self._save()
         self.log(f"learner: iteration {iteration} trained on {stats['examples']} examples, "
                  f"loss {stats['mean_loss']:.3f} -> {stats['final_loss']:.3f} in {stats['wall_seconds']:.0f} s")
         return stats
@@ -279,42 +271,41 @@ class Run:
         run_started = time.perf_counter()
         self.build_initial_buffer()
         if config.ablation.mutation_only:
-            for iteration in range(int(self.state("iterations_done", 0)) + 1, config.meta_iterations + 1):
+            for iteration in range(self.state.iterations_done + 1, config.meta_iterations + 1):
                 self._mutation_iteration(iteration)
             return self.summary(time.perf_counter() - run_started)
         learner = LearnerProcess(self.dir / "experience.db", config, self.device)
         sampler = None
         try:
-            if self.state("policy_path") is None:
+            if self.state.policy_path is None:
                 # Warm-up: learn from the initial buffer before the first sampling.
                 t0 = time.perf_counter()
                 learner.request(0, self.initial_policy(), self.checkpoint(0))
                 _, path, stats = learner.wait()
                 self.clock.add("learn", time.perf_counter() - t0)
-                self.set_state("iteration_0_learn", stats)
-                self.set_state("policy_path", path)
+                self.state.learn[0] = stats
+                self.state.policy_path = str(path)
+                self._save()
                 self.log(f"warm-up: trained on {stats['examples']} examples, loss {stats['mean_loss']:.3f} -> "
                          f"{stats['final_loss']:.3f} in {stats['wall_seconds']:.0f} s")
             t0 = time.perf_counter()
-            sampler = open_sampler(config, Path(self.state("policy_path")), self.device)
+            sampler = open_sampler(config, Path(self.state.policy_path), self.device)
             self.clock.add("sampler_start", time.perf_counter() - t0)
-            for iteration in range(int(self.state("iterations_done", 0)) + 1, config.meta_iterations + 1):
+            for iteration in range(self.state.iterations_done + 1, config.meta_iterations + 1):
                 self._meta_iteration(iteration, sampler, learner)
             return self.summary(time.perf_counter() - run_started)
         finally:
             if sampler is not None:
                 sampler.close()
             learner.close()
-            self._save_clock()
+            self._save()
 
     def _mutation_iteration(self, iteration: int) -> None:
         """The mutation-only ablation: as many mutants as the policy would sample, scored the same way."""
         from codeit.search.baseline import SearchSet
         from codeit.search.mutate import grow_mutants
-        from codeit.seeds import load_seeds
 
-        training = {t.id: t for t in load_tasks("arc1/training")}
-        seeds = [s for s in load_seeds() if s.task_id in training]
+        seeds, training = self.seed_set()
         n = self.config.sampling.samples_per_task * len(self.search_tasks)
         t0 = time.perf_counter()
         self.rng = np.random.default_rng([self.config.seed, iteration])
@@ -341,17 +332,21 @@ class Run:
         t0 = time.perf_counter()
         if learner.pending is not None:
             self._adopt_checkpoint(learner, sampler)
-        learner.request(iteration, Path(self.state("policy_path")), self.checkpoint(iteration))
-        if not overlapped:
-            self._adopt_checkpoint(learner, sampler)
+        if iteration not in self.state.learn:
+            # (Already learned: a sync run stopped after adopting this iteration's policy and
+            # before counting the iteration; the sampler was opened with that policy.)
+            learner.request(iteration, Path(self.state.policy_path), self.checkpoint(iteration))
+            if not overlapped:
+                self._adopt_checkpoint(learner, sampler)
         self.clock.add("learn", time.perf_counter() - t0)
         self._record(iteration, result["stats"], result["policy_only"], cumulative, result["sample_seconds"])
 
     def _record(self, iteration: int, stats: StepStats, policy_only: list[str], cumulative: Scoreboard,
                 sample_seconds: float) -> None:
-        previous = report.read_metrics(self.dir)
-        sampled_total = (previous[-1]["programs_sampled_total"] if previous else 0) + stats.sampled
-        learn_stats = self.state(f"iteration_{iteration}_learn", {})
+        """Count a finished meta-iteration: its metrics row and the new run state in one
+        transaction, then the reports (``metrics.jsonl`` rewritten from the store)."""
+        sampled_total = self.state.programs_sampled_total + stats.sampled
+        learn_stats = self.state.learn.get(iteration, {})
         record = {
             "iteration": iteration,
             "programs_sampled": stats.sampled,
@@ -369,28 +364,33 @@ class Run:
             "learn": {k: learn_stats.get(k) for k in ("examples", "steps", "mean_loss", "final_loss", "wall_seconds")},
             "stage_share": {k: round(v, 3) for k, v in self.clock.shares().items()},
         }
-        report.append_metrics(self.dir, record)
-        self.write_reports(cumulative)
-        self.set_state("iterations_done", iteration)
+        state = dataclasses.replace(self.state, iterations_done=iteration, programs_sampled_total=sampled_total,
+                                    sampling=None, stage_seconds=dict(self.clock.seconds))
+        state.commit_iteration(self.store, iteration, record)
+        self.state = state  # only once committed: a failed commit leaves the old state to save
+        rows = self.store.metrics_rows()
+        report.write_metrics(self.dir, rows)
+        self.write_reports(cumulative, rows)
         self.log(
             f"iteration {iteration}: {stats.sampled} programs, {stats.parse_rate:.0%} parse, "
             f"mean demo accuracy {stats.mean_demo_accuracy:.3f}, solved {len(policy_only)} policy-only, "
             f"{len(cumulative.solved())} cumulative"
         )
 
-    def write_reports(self, cumulative: Scoreboard) -> None:
+    def write_reports(self, cumulative: Scoreboard, metrics: list[dict] | None = None) -> None:
         selected = {t.id: cumulative.selected(t.id) for t in self.search_tasks if cumulative.selected(t.id)}
         report.write_solutions(self.dir, selected)
         report.write_html(self.dir, self.search_tasks, selected, f"codeit run: {self.dir.name}")
-        report.plot_learning_curve(self.dir, report.read_metrics(self.dir))
+        report.plot_learning_curve(self.dir, self.store.metrics_rows() if metrics is None else metrics)
 
     def summary(self, wall_seconds: float) -> dict:
-        metrics = report.read_metrics(self.dir)
+        metrics = self.store.metrics_rows()
         last = metrics[-1] if metrics else {}
         sample_seconds = self.clock.seconds.get("sample", 0.0)
-        sampled = last.get("programs_sampled_total", 0)
+        sampled = self.state.programs_sampled_total
         return {
             "run_dir": str(self.dir),
+            "executor": describe(self.executor),
             "iterations": len(metrics),
             "tasks": len(self.search_tasks),
             "solved_cumulative": last.get("solved_cumulative", 0),
@@ -406,6 +406,7 @@ class Run:
 def format_summary(summary: dict) -> str:
     lines = [
         f"run folder: {summary['run_dir']}",
+        summary["executor"],
         f"meta-iterations: {summary['iterations']}",
         f"tasks solved (cumulative): {summary['solved_cumulative']} / {summary['tasks']}"
         + (f"  [{' '.join(summary['solved_ids'])}]" if summary["solved_ids"] else ""),

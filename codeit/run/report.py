@@ -1,6 +1,9 @@
 """What a run leaves in its folder for people: metrics lines, a learning curve, solutions, an HTML page.
 
-- ``metrics.jsonl``: one JSON object per meta-iteration (appended, so a resumed run keeps its history).
+- ``metrics.jsonl``: one JSON object per meta-iteration. The rows live in the run's store (each
+  committed with the run state that counts its iteration); the file is rewritten from them after
+  each iteration and when a run is opened, through a temporary file and a rename, so it always
+  holds exactly the committed rows, each once.
 - ``learning_curve.png``: tasks solved (cumulative and policy-only) against programs sampled.
 - ``solutions.json``: per solved task, its selected programs and their test outputs.
 - ``report.html``: each solved task's demo and test grids beside its program.
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -22,7 +26,21 @@ from codeit.tasks import Task
 PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00", "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"]
 
 
+def write_metrics(run_dir: Path, rows: list[dict]) -> Path:
+    """Replace ``metrics.jsonl`` with ``rows`` atomically: a reader (or a kill) sees the old file or
+    the new one, never a part."""
+    path = Path(run_dir) / "metrics.jsonl"
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        f.writelines(json.dumps(row, sort_keys=True) + "\n" for row in rows)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
 def append_metrics(run_dir: Path, record: dict) -> None:
+    """Append one row to ``metrics.jsonl`` (for tools outside the run driver, which uses :func:`write_metrics`)."""
     with open(run_dir / "metrics.jsonl", "a") as f:
         f.write(json.dumps(record, sort_keys=True) + "\n")
 
@@ -34,14 +52,26 @@ def read_metrics(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+_PLOT_SKIPPED_NOTE = ("learning_curve.png skipped: matplotlib is not installed "
+                      '(pip install -c constraints/cpu.txt -e ".[plot]")')
+_plot_note_shown = False
+
+
 def plot_learning_curve(run_dir: Path, metrics: list[dict]) -> Path | None:
-    """Tasks solved against programs sampled; None when matplotlib is not installed."""
+    """Tasks solved against programs sampled; None when matplotlib is not installed (said once, on
+    standard error)."""
+    global _plot_note_shown
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        if not _plot_note_shown:
+            import sys
+
+            print(_PLOT_SKIPPED_NOTE, file=sys.stderr)
+            _plot_note_shown = True
         return None
     x = [m["programs_sampled_total"] for m in metrics]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
