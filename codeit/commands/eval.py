@@ -11,8 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from codeit.commands.run import add_ray_argument, build_config, ray_executor, ray_sampler
-from codeit.tasks import load_tasks
+from codeit.commands.run import add_ray_argument, build_config, ray_executor, ray_sampler, require_run_extras
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from codeit.run.evaluation import evaluate_checkpoint
+    require_run_extras(args, "eval")
     from codeit.run.driver import resolve_device
+    from codeit.run.evaluation import evaluate_checkpoint
+    from codeit.tasks import load_tasks
 
     args.preset = None
     config = build_config(args)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codeit.commands.executor_options import add_executor_arguments, executor_from_args, limits_from_args
-from codeit.dsl.interpreter import PairResult, as_grid
-from codeit.dsl.values import Status
-from codeit.execute.backends import NativeUnavailableError
-from codeit.execute.executor import cross_jobs
-from codeit.execute.reference import run_reference
-from codeit.dsl.program import ProgramError, parse
+
+# The interpreter, the executors and the parser are imported where they are used, so that building
+# the command line costs nothing.
+if TYPE_CHECKING:
+    from codeit.dsl.interpreter import PairResult
 
 # ANSI 256-colour backgrounds close to the ARC palette (0 black, 1 blue, 2 red, 3 green, ...).
 _ARC_COLOURS = (16, 27, 196, 40, 226, 250, 201, 208, 51, 88)
@@ -76,6 +76,8 @@ def side_by_side(columns: list[tuple[str, list[str], int]]) -> str:
 
 
 def describe_pair(pair: PairResult, grid_in, colour: bool, show_input: bool) -> str:
+    from codeit.dsl.interpreter import as_grid
+
     result = pair.result
     if pair.matches:
         verdict = "match"
@@ -96,6 +98,11 @@ def describe_pair(pair: PairResult, grid_in, colour: bool, show_input: bool) -> 
 
 
 def main(args: argparse.Namespace) -> int:
+    from codeit.dsl.interpreter import PairResult, as_grid
+    from codeit.dsl.program import ProgramError, parse
+    from codeit.execute.backends import NativeUnavailableError
+    from codeit.execute.executor import cross_jobs
+
     try:
         text, source = read_program_text(args.program)
     except OSError as e:
@@ -140,6 +147,8 @@ def main(args: argparse.Namespace) -> int:
 def pair_run(program, grid, result, k: int, limits):
     """Job k of the executor's result as a ``RunResult``; a failure carries the reference's message and line."""
     from codeit.dsl.interpreter import RunResult
+    from codeit.dsl.values import Status
+    from codeit.execute.reference import run_reference
 
     status = Status(int(result.status[k]))
     if status == Status.OK:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from codeit.execute.backends import BACKENDS, describe, make_executor
-from codeit.execute.executor import Executor
 from codeit.execute.limits import Limits
+
+if TYPE_CHECKING:
+    from codeit.execute.executor import Executor
 
 
 def add_executor_arguments(parser: argparse.ArgumentParser, defaults: Limits = Limits()) -> None:
+    from codeit.execute.backends import BACKENDS
+
     group = parser.add_argument_group("execution")
     group.add_argument("--executor", default="native", choices=BACKENDS,
                        help="interpreter: native (default, the fast C++ one) or reference (Python)")
@@ -29,6 +33,8 @@ def limits_from_args(args: argparse.Namespace, defaults: Limits = Limits()) -> L
 
 def executor_from_args(args: argparse.Namespace, defaults: Limits = Limits()) -> Executor:
     """The executor the options name, after logging which one it is on standard error."""
+    from codeit.execute.backends import describe, make_executor
+
     executor = make_executor(args.executor, limits=limits_from_args(args, defaults), threads=args.threads)
     print(describe(executor), file=sys.stderr)
     return executor

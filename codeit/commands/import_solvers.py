@@ -11,9 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from codeit.dsl.arcdsl_import import SolverImportError, import_solver_file
-from codeit.dsl.program import ProgramError, print_program
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="a Python file of solve_<task_id>(I) functions, in arc-dsl's style")
@@ -21,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from codeit.dsl.arcdsl_import import SolverImportError, import_solver_file
+    from codeit.dsl.program import ProgramError, print_program
+
     try:
         programs = import_solver_file(args.file)
     except (SolverImportError, ProgramError, OSError) as exc:

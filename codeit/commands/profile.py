@@ -18,13 +18,14 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import numpy as np
+# numpy, the registry and the parser are imported where they are used: building the command line
+# costs nothing.
+if TYPE_CHECKING:
+    import numpy as np
 
-from codeit.dsl import registry
-from codeit.execute.limits import Limits
-from codeit.dsl.program import Program, ProgramError, parse
+    from codeit.dsl.program import Program
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +60,9 @@ def _program_files(items: list[str]) -> list[Path]:
 
 def load_corpus(args) -> tuple[list[Program], list[np.ndarray], np.ndarray, list[str]]:
     """(programs, input grids, jobs, program names): every program on its task's inputs."""
+    import numpy as np
+
+    from codeit.dsl.program import ProgramError, parse
     from codeit.seeds import seed_dir
     from codeit.tasks import load_tasks
 
@@ -90,6 +94,8 @@ def timed_reference_primitives() -> Iterator[dict[str, list[int]]]:
     """Within the block, every reference primitive application is counted and timed:
     name -> [calls, nanoseconds]. The registry's cached ``functions.Primitive`` values get a
     timing wrapper as their implementation and their own back afterwards."""
+    from codeit.dsl import registry
+
     stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     originals = []
     clock = time.perf_counter_ns
@@ -120,7 +126,11 @@ def _ms(ns: float) -> str:
 
 
 def main(args) -> int:
+    import numpy as np
+
+    from codeit.dsl import registry
     from codeit.execute.backends import load_native
+    from codeit.execute.limits import Limits
     from codeit.execute.reference import run_reference
 
     native = load_native()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from codeit.commands.extras import require_extra
 from codeit.run.config import load_config, make_config
 
 
@@ -93,7 +94,15 @@ def _merge(a: dict, b: dict) -> dict:
     return out
 
 
+def require_run_extras(args: argparse.Namespace, command: str) -> None:
+    """The policy extra, and the cluster extra with --ray, before anything imports them."""
+    require_extra("policy", command=command)
+    if args.ray:
+        require_extra("cluster", command=f"{command} --ray")
+
+
 def main(args: argparse.Namespace) -> int:
+    require_run_extras(args, "run")
     from codeit.run.driver import Run, format_summary
 
     explicit = bool(args.config or args.preset or args.set)

@@ -9,12 +9,6 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-import numpy as np
-
-from codeit.dsl import registry
-from codeit.seeds import load_seeds
-from codeit.tasks import load_tasks
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folder", help="folder of .dsl seed files (default: the installed seed library)")
@@ -33,6 +27,12 @@ def primitive_usage(seeds) -> Counter:
 
 
 def main(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from codeit.dsl import registry
+    from codeit.seeds import load_seeds
+    from codeit.tasks import load_tasks
+
     seeds = load_seeds(args.folder)
     training = load_tasks("arc1/training")
     training_ids = set(training.ids)

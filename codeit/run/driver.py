@@ -179,7 +179,12 @@ class Run:
         else:
             policy = load_policy(spec.model)
             if self.config.ablation.random_init:
-                policy.model.init_weights()
+                # A fresh model of the same architecture: init_weights() on a loaded model keeps
+                # the loaded weights in transformers 5.
+                import torch
+
+                torch.manual_seed(self.config.seed)
+                policy.model = type(policy.model)(policy.model.config)
         tmp = Path(str(path) + ".tmp")
         policy.save(tmp)
         tmp.rename(path)
