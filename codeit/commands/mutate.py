@@ -9,13 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
-
-from codeit.execute.limits import SEARCH_LIMITS
-from codeit.search.baseline import run_baseline
 from codeit.commands.executor_options import add_executor_arguments, executor_from_args
-from codeit.search.initial import load_seed_set
-from codeit.tasks import load_tasks
+from codeit.execute.limits import SEARCH_LIMITS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from codeit.search.baseline import run_baseline
+    from codeit.search.initial import load_seed_set
+    from codeit.tasks import load_tasks
+
     seeds, seed_tasks = load_seed_set([args.seeds] if args.seeds else [], args.seed_tasks)
     search = load_tasks(args.search_set).tasks
     if args.max_tasks:
