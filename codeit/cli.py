@@ -21,6 +21,7 @@ COMMANDS = {
     "eval": "eval",
     "profile": "profile",
     "synth": "synth",
+    "pretrain": "pretrain",
 }
 
 # Only the module of the command being run is imported; the others are listed by their docstring,

@@ -1,6 +1,9 @@
-"""Run configuration: one dataclass, two presets (``tiny``, ``paper``), loadable from YAML.
+"""Run configuration: one dataclass, three presets (``cpu``, ``tiny``, ``paper``), loadable from YAML.
 
-``tiny`` is the embedded default: a few minutes on 2 CPU cores. ``paper`` is CodeIt's setting
+``cpu`` is what ``codeit run`` runs with no arguments: the shipped DSL-pretrained policy searching
+the held-out synthetic set ``synth/heldout`` on 2 CPU cores within 15 minutes. ``tiny`` is the
+smallest run that exercises every stage (a new policy on ARC-AGI-1 evaluation; the tests build
+on it). ``paper`` is CodeIt's setting
 (Butt et al., 2024): 24 samples per task at temperature 0.95, lr 5e-5, batch 512, one pass over
 10,000 mutation + 90,000 policy experiences per meta-iteration, 100 meta-iterations.
 """
@@ -124,6 +127,10 @@ class RunConfig:
     grows from; empty: the built-in seed library (``codeit.seeds.load_seeds()``)."""
     seed_tasks: str = "arc1/training"
     """The task set the seed programs belong to (a task-set spec or a path); seeds of other tasks are left out."""
+    report_set: str = ""
+    """A task set the final policy also samples at the end of the run, policy-only (empty: none)."""
+    report_max_tasks: int = 32
+    """Tasks of ``report_set`` sampled (the first N; 0: all)."""
     tasks_per_step: int = 8
     """Search tasks sampled, run and stored together; progress is saved after each such step."""
     mode: str = "sync"
@@ -147,6 +154,19 @@ class RunConfig:
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {},
+    "cpu": {
+        "search_set": "synth/heldout",
+        "max_search_tasks": 0,
+        "meta_iterations": 8,
+        "initial_mutants": 1000,
+        "tasks_per_step": 16,
+        "sampling": {"samples_per_task": 8, "batch_size": 16},
+        "learner": {"lr": 5e-4, "batch_size": 32, "policy_experiences": 1000, "mutation_experiences": 200,
+                    "warmup_epochs": 0, "cpu_threads": 1},
+        "policy": {"model": "shipped:dsl-small"},
+        "report_set": "arc1/evaluation",
+        "report_max_tasks": 32,
+    },
     "paper": {
         "max_search_tasks": 0,
         "meta_iterations": 100,

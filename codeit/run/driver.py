@@ -20,6 +20,8 @@ with the policy it has, swapping in the new weights as soon as they arrive.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from codeit.buffer.store import ExperienceStore
-from codeit.run.scoreboard import Scoreboard, from_solutions, to_solution
+from codeit.run.scoreboard import Scoreboard, from_solutions, solved_tasks, to_solution
 from codeit.execute.backends import describe, make_executor
 from codeit.run import report
 from codeit.run.config import RunConfig, load_config, save_config
@@ -177,7 +179,9 @@ class Run:
         if spec.model == "default":
             policy = create_policy(dataclasses.replace(spec.architecture, seed=self.config.seed))
         else:
-            policy = load_policy(spec.model)
+            from codeit.policy.shipped import resolve_model
+
+            policy = load_policy(resolve_model(spec.model))
             if self.config.ablation.random_init:
                 # A fresh model of the same architecture: init_weights() on a loaded model keeps
                 # the loaded weights in transformers 5.
@@ -282,6 +286,10 @@ class Run:
         learner = LearnerProcess(self.dir / "experience.db", config, self.device)
         sampler = None
         try:
+            if self.state.policy_path is None and config.learner.warmup_epochs == 0:
+                # A pretrained policy samples as it is: no warm-up pass.
+                self.state.policy_path = str(self.initial_policy())
+                self._save()
             if self.state.policy_path is None:
                 # Warm-up: learn from the initial buffer before the first sampling.
                 t0 = time.perf_counter()
@@ -298,6 +306,7 @@ class Run:
             self.clock.add("sampler_start", time.perf_counter() - t0)
             for iteration in range(self.state.iterations_done + 1, config.meta_iterations + 1):
                 self._meta_iteration(iteration, sampler, learner)
+            self.report_set(sampler)
             return self.summary(time.perf_counter() - run_started)
         finally:
             if sampler is not None:
@@ -388,6 +397,35 @@ class Run:
         report.write_html(self.dir, self.search_tasks, selected, f"codeit run: {self.dir.name}")
         report.plot_learning_curve(self.dir, self.store.metrics_rows() if metrics is None else metrics)
 
+    def report_set(self, sampler) -> dict | None:
+        """The final policy, policy-only, on ``config.report_set`` (once; kept in report_set.json)."""
+        config = self.config
+        path = self.dir / "report_set.json"
+        if not config.report_set:
+            return None
+        if path.exists():
+            return json.loads(path.read_text())
+
+        tasks = list(load_tasks(config.report_set))
+        tasks = tasks[: config.report_max_tasks] if config.report_max_tasks else tasks
+        t0 = time.perf_counter()
+        step = search_step(tasks, sampler.sample_tasks(tasks), self.executor, relabel_experiences=False)
+        self.clock.add("report_set", time.perf_counter() - t0)
+        solved = solved_tasks(step.candidates)
+        stats = step.stats
+        result = {"task_set": config.report_set, "tasks": len(tasks),
+                  "samples_per_task": config.sampling.samples_per_task, "policy": self.state.policy_path,
+                  "valid_rate": round(stats.valid / stats.sampled, 4) if stats.sampled else 0.0,
+                  "mean_demo_accuracy": round(stats.mean_demo_accuracy, 4),
+                  "solved": len(solved), "solved_ids": solved}
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(result, indent=1))
+        os.replace(tmp, path)
+        self.log(f"{config.report_set} (first {len(tasks)} tasks, final policy only): {result['valid_rate']:.1%} valid, "
+                 f"mean demo accuracy {result['mean_demo_accuracy']:.3f}, solved {len(solved)}"
+                 + (f" [{' '.join(solved)}]" if solved else ""))
+        return result
+
     def summary(self, wall_seconds: float) -> dict:
         metrics = self.store.metrics_rows()
         last = metrics[-1] if metrics else {}
@@ -400,6 +438,9 @@ class Run:
             "tasks": len(self.search_tasks),
             "solved_cumulative": last.get("solved_cumulative", 0),
             "solved_ids": last.get("solved_cumulative_ids", []),
+            "solved_policy_by_iteration": [m.get("solved_policy", 0) for m in metrics],
+            "report_set": json.loads((self.dir / "report_set.json").read_text())
+            if (self.dir / "report_set.json").exists() else None,
             "programs_sampled": sampled,
             "programs_sampled_per_second": sampled / sample_seconds if sample_seconds else 0.0,
             "stage_seconds": dict(self.clock.seconds),
@@ -415,6 +456,8 @@ def format_summary(summary: dict) -> str:
         f"meta-iterations: {summary['iterations']}",
         f"tasks solved (cumulative): {summary['solved_cumulative']} / {summary['tasks']}"
         + (f"  [{' '.join(summary['solved_ids'])}]" if summary["solved_ids"] else ""),
+        "tasks solved policy-only, by meta-iteration: "
+        + (" ".join(str(n) for n in summary.get("solved_policy_by_iteration", [])) or "none"),
         f"programs sampled: {summary['programs_sampled']} "
         f"({summary['programs_sampled_per_second']:.1f} per second of sampling)",
         "where the time went:",

@@ -1,0 +1,40 @@
+"""Pretrain a policy on the DSL: a large corpus of synthetic tasks, before any run.
+
+Writes into OUT: ``pretrain.yaml`` (the settings), ``corpus.jsonl`` (the corpus, generated once),
+``checkpoint/`` (the policy, saved after every segment of examples) and ``pretrain.json`` (loss,
+tokens/s, and the policy's samples on ARC-AGI-1 evaluation and the held-out set). Running again
+with the same OUT resumes at the last saved segment. The checkpoint is what ``codeit run`` starts
+from with ``--set policy.model=OUT/checkpoint``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from codeit.commands.extras import require_extra
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="runs/pretrain", help="output folder; an existing one is resumed")
+    parser.add_argument("--config", help="YAML file of pretraining settings (see codeit.train.pretrain.PretrainConfig)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one setting, e.g. --set corpus_tasks=20000 --set architecture.num_layers=2")
+
+
+def main(args: argparse.Namespace) -> int:
+    require_extra("policy", command="pretrain")
+    from codeit.commands.run import parse_overrides
+    from codeit.train.pretrain import PretrainConfig, load_pretrain_config, pretrain
+
+    base = load_pretrain_config(args.config).to_dict() if args.config else PretrainConfig().to_dict()
+    overrides = parse_overrides(args.set)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    config = PretrainConfig.from_dict(base)
+    summary = pretrain(config, args.out)
+    print(json.dumps({k: v for k, v in summary.items() if k != "segment_losses"}, indent=1))
+    return 0
