@@ -34,8 +34,9 @@ SCHEMA_VERSION = 1
 
 
 def _small_architecture() -> PolicyConfig:
-    # Head size 64 suits vLLM's CPU kernels; three layers of 192 learn the DSL within the hour.
-    return PolicyConfig(hidden_size=192, num_layers=3, num_heads=3, intermediate_size=576, max_positions=2048)
+    # Head size 64 suits vLLM's CPU kernels; two layers of 128 pretrain on 100,000 examples in
+    # about 17 minutes on one core.
+    return PolicyConfig(hidden_size=128, num_layers=2, num_heads=2, intermediate_size=384, max_positions=2048)
 
 
 @dataclass
@@ -50,7 +51,7 @@ class PretrainConfig:
     """Shape of the new policy (ignored when ``init`` names a checkpoint)."""
     init: str = "default"
     """"default" (a new policy of ``architecture``), or a local path / hub id to start from."""
-    lr: float = 1e-3
+    lr: float = 2e-3
     """AdamW learning rate (constant after a short warm-up)."""
     warmup_steps: int = 100
     """Steps of linear learning-rate warm-up from zero."""
@@ -72,8 +73,8 @@ class PretrainConfig:
     """A held-out set also sampled in the summary (empty: none)."""
     seed: int = 0
     """Seed of the model's initialisation and of the example order."""
-    threads: int = 0
-    """Torch threads (0: one per core)."""
+    threads: int = 1
+    """Torch threads (0: one per core). One is fastest for a small model on a shared 2-core machine."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
