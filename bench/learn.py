@@ -104,10 +104,12 @@ class Variant:
 def variants(args, threads: int, batch: int, lr: float) -> list[Variant]:
     base = Variant("baseline", "the trainer as it was: padded batches, fp32, transformers forward",
                    dict(packing=False, precision="fp32", fused=False), threads, batch, lr)
-    fast = Variant("fast", "the default: packed, fused Llama step, bf16 where the CPU has it", {}, threads, batch, lr)
+    fast = Variant("fast", f"the default: packed, fused Llama step, bf16 where native, batch split "
+                   f"between {threads} worker thread(s)", {}, threads, batch, lr)
+    compiled = Variant("compile", "(iv) torch.compile(dynamic=True) of the transformers forward, packed+bf16",
+                       dict(packing=True, precision="bf16", fused=False, compile=True), threads, batch, lr)
     if args.quick:
-        return [base, fast]
-    other = 1 if threads != 1 else 2
+        return [base, fast] + ([compiled] if args.compile else [])
     out = [
         base,
         Variant("packed", "(i) packing alone: no padding, per-example attention, fp32, transformers forward",
@@ -116,19 +118,24 @@ def variants(args, threads: int, batch: int, lr: float) -> list[Variant]:
                 dict(packing=False, precision="bf16", fused=False), threads, batch, lr),
         Variant("packed+bf16", "(i)+(iii) through the transformers forward",
                 dict(packing=True, precision="bf16", fused=False), threads, batch, lr),
-        Variant("fused fp32", "packed, fused step (last layer only where the loss reads it, attention per "
-                "example in cache-sized blocks), fp32", dict(precision="fp32"), threads, batch, lr),
+        Variant("fused fp32", "packed, fused step (last layer only where the loss reads it, attention by "
+                "groups of examples in causal blocks), fp32", dict(precision="fp32"), threads, batch, lr),
         fast,
+    ]
+    if threads > 1:
+        out.append(Variant("fast omp", f"(ii) fast, one worker whose ops use {threads} torch threads",
+                           dict(workers=1), threads, batch, lr))
+    other = 1 if threads != 1 else 2
+    out += [
+        Variant(f"fast {other}t", f"(ii) fast at {other} torch thread(s)", {}, other, batch, lr),
         Variant(f"baseline {other}t", f"(ii) the baseline at {other} torch thread(s)",
                 dict(packing=False, precision="fp32", fused=False), other, batch, lr),
-        Variant(f"fast {other}t", f"(ii) fast at {other} torch thread(s)", {}, other, batch, lr),
     ]
     for factor in (2, 4):
         out.append(Variant(f"fast batch {batch * factor}", f"(v) batch x{factor}, lr x{math.sqrt(factor):.2f} "
                            "(square-root scaling)", {}, threads, batch * factor, lr * math.sqrt(factor)))
     if args.compile:
-        out.append(Variant("compile", "(iv) torch.compile(dynamic=True) of the transformers forward, packed+bf16",
-                           dict(packing=True, precision="bf16", fused=False, compile=True), threads, batch, lr))
+        out.append(compiled)
     return out
 
 

@@ -74,7 +74,11 @@ class LearnerConfig:
     weight_decay: float = 0.0
     """AdamW weight decay."""
     cpu_threads: int = 0
-    """Torch threads of the learner process on a CPU (0: one per core)."""
+    """Torch threads of the learner process on a CPU (0: one per core). The fused trainer splits each
+    batch between this many threads, each running single-threaded ops."""
+    precision: str = "auto"
+    """Training arithmetic: "fp32", "bf16" (fp32 weights, optimizer and loss; bf16 matmuls) or "auto"
+    (bf16 where the device computes it natively: a GPU that says so, a CPU with AVX512-BF16 or AMX)."""
 
 
 def _tiny_architecture() -> PolicyConfig:

@@ -66,6 +66,7 @@ def train_iteration(buffer, config: RunConfig, iteration: int, policy_in: str, p
         weight_decay=config.learner.weight_decay,
         device=device,
         seed=config.seed * 1000 + iteration,
+        precision=config.learner.precision,
     )
     policy.model.to("cpu")
     tmp = Path(policy_out + ".tmp")

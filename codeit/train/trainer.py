@@ -3,17 +3,24 @@
 ``train`` runs one meta-iteration's optimisation in the calling process; the learner process
 (``codeit.train.learner``) calls it on what it draws from the replay buffer.
 
-Two ways to run a step, with the same batches, the same optimizer and the same loss per token:
+Every path takes the same batches (length-bucketed, shuffled), the same AdamW steps and the same
+loss, the mean cross-entropy per program token; they differ in how a batch is computed:
 
-- packed (the default for decoder-only models): the step's examples are concatenated into one row
-  with no padding; positions restart at 0 for each example and attention stays inside each
-  example (causal attention per example, ``_packed_attention``); logits are computed only where a
-  program token is predicted. On a CPU with native bf16 (AVX512-BF16 or AMX) the forward and
-  backward run under bf16 autocast (weights, optimizer and loss stay fp32).
-- padded (``packing=False, precision="fp32"``: the trainer as it was): each batch padded to its
-  longest row, a padding mask, logits at every position. Encoder-decoder models always train so.
+- fused (the default for a Llama policy, ``fused_loss``): the batch's examples are packed into one
+  row without padding and run through the model's own weights by the trainer's forward: attention
+  per example in causal blocks, the last layer only at the positions whose logits the loss reads,
+  logits only there; bf16 matmuls where the device has native bf16 (``precision="auto"``; weights,
+  optimizer, residual stream and loss stay fp32). On a CPU the batch is split by tokens between
+  worker threads (one per torch thread), each running single-threaded ops; their gradients are
+  summed in a fixed order.
+- packed (other decoder-only models, or ``fused=False``): the same packed row through the
+  transformers forward, with per-example attention registered as an ``AttentionInterface``
+  function (``packed_attention``) and logits only where the loss reads them; bf16 by autocast.
+- padded (encoder-decoder models, or ``packing=False``): each batch padded to its longest row with
+  a padding mask, logits everywhere. ``packing=False, precision="fp32"`` is the trainer as it was.
 
-``bench/learn.py`` measures one against the other on the run's own warm-up examples.
+In fp32 the three agree to float rounding (``tests/test_learn.py``); ``bench/learn.py`` times them
+on the default run's own warm-up examples.
 """
 
 from __future__ import annotations
@@ -276,8 +283,11 @@ def _autocast(precision: str, device: str):
 # own weights, computing the same loss as ``model(**batch).loss`` with less work:
 #
 # - token-wise work (norms, projections, MLP) runs on the packed row, no padding;
-# - attention runs on the examples laid out one per row of a batch, padded to a common length, with
-#   a causal mask: padding sits after each example's tokens, so no real token ever sees it;
+# - attention runs on the examples laid out one per row of a batch, longest first, each padded to
+#   a multiple of ``_LEN_BUCKET``: padding sits after an example's tokens, so under the causal mask
+#   no real token sees it. Examples of one padded length form a group, computed together one block
+#   of ``_BLOCK`` queries at a time, each block against the keys up to its last query only (a
+#   causal mask hides the rest), so the score matrices stay cache-sized;
 # - the last layer runs only where the loss reads it: its output at a position feeds nothing but
 #   that position's logits, so queries, output projection and MLP of the last layer are computed for
 #   the program-predicting positions only (keys and values still for every token);
@@ -312,6 +322,9 @@ def supports_fused(model) -> bool:
 
 _BLOCK = 256
 """Queries per attention block: a block of queries attends only to the keys up to its last query."""
+_GROUP_SCORES = 1 << 22
+"""Most attention scores one block of a group holds (examples x heads x queries x keys): a group
+of equal-length examples is cut so that its score matrix stays cache-sized however big the batch."""
 
 
 def _attention_function():
@@ -405,7 +418,7 @@ class _FusedLayout:
     n_targets: int
 
 
-def _fused_layout(packed: PackedRow, device: str) -> _FusedLayout:
+def _fused_layout(packed: PackedRow, device: str, heads: int) -> _FusedLayout:
     import torch
 
     lengths = [e - s for s, e in packed.segments]
@@ -418,7 +431,8 @@ def _fused_layout(packed: PackedRow, device: str) -> _FusedLayout:
     groups = []
     for r, key in enumerate(keys):
         q = _round_up(max(counts[r], 1), _LEN_BUCKET)
-        if groups and groups[-1][2] == key:
+        most_rows = max(1, _GROUP_SCORES // (heads * min(_BLOCK, key) * key))
+        if groups and groups[-1][2] == key and r - groups[-1][0] < most_rows:
             first, _, _, most = groups[-1]
             groups[-1] = (first, r + 1, key, max(most, q))
         else:
@@ -445,12 +459,15 @@ def _fused_layout(packed: PackedRow, device: str) -> _FusedLayout:
     )
 
 
-def _rotate(x, cos, sin):
-    """Rotary embedding of ``x`` (rows, heads, head_dim) at per-row ``cos``/``sin`` (rows, 1, head_dim)."""
+def _rotate(x, cos, sin_signed):
+    """Rotary embedding of ``x`` (rows, heads, head_dim) at per-row ``cos`` (rows, 1, head_dim).
+
+    Llama's ``x * cos + rotate_half(x) * sin`` with ``rotate_half(x) = (-x2, x1)``, written as
+    ``x * cos + roll(x) * (-sin1, sin2)`` (``sin_signed``): three kernels instead of five.
+    """
     import torch
 
-    half = x.shape[-1] // 2
-    return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
+    return torch.addcmul(x * cos, torch.roll(x, x.shape[-1] // 2, dims=-1), sin_signed)
 
 
 def fused_loss(model, packed: PackedRow, device: str = "cpu", precision: str = "fp32", *, reduction: str = "mean"):
@@ -466,7 +483,7 @@ def fused_loss(model, packed: PackedRow, device: str = "cpu", precision: str = "
     heads, kv_heads = config.num_attention_heads, config.num_key_value_heads
     head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
     width = config.hidden_size
-    lay = _fused_layout(packed, device)
+    lay = _fused_layout(packed, device, heads)
     S, L, Q, real = lay.examples, lay.length, lay.queries, packed.tokens
     pad = lay.rows - real
     ids = F.pad(packed.input_ids[0], (0, pad)).to(device)
@@ -487,7 +504,9 @@ def fused_loss(model, packed: PackedRow, device: str = "cpu", precision: str = "
 
     x = F.embedding(ids, inner.embed_tokens.weight)
     cos, sin = inner.rotary_emb(x, positions)
-    cos, sin = cos[0].to(dtype)[:, None], sin[0].to(dtype)[:, None]
+    half = head_dim // 2
+    cos = cos[0].to(dtype)[:, None]
+    sin_signed = torch.cat((-sin[0, :, :half], sin[0, :, half:]), dim=-1).to(dtype)[:, None]
 
     def norm(h, module):
         return F.rms_norm(h, (width,), module.weight, module.variance_epsilon).to(dtype)
@@ -502,7 +521,9 @@ def fused_loss(model, packed: PackedRow, device: str = "cpu", precision: str = "
 
     def to_heads(t, n_heads, scale=1.0):
         """Rotary-embedded real rows of a projection, times ``scale``: (real, n_heads * head_dim)."""
-        c, s = (cos[:real], sin[:real]) if scale == 1.0 else (cos[:real] * scale, sin[:real] * scale)
+        c, s = cos[:real], sin_signed[:real]
+        if scale != 1.0:
+            c, s = c * scale, s * scale
         return _rotate(t[:real].reshape(real, n_heads, head_dim), c, s).view(real, -1)
 
     n_layers = len(inner.layers)
@@ -524,7 +545,8 @@ def fused_loss(model, packed: PackedRow, device: str = "cpu", precision: str = "
             kb, vb = to_batch(to_heads(k, kv_heads), kv_heads), to_batch(v[:real], kv_heads)
             x = x.index_select(0, lay.query_rows)
             q = F.linear(h.index_select(0, lay.query_rows), wq).view(S * Q, heads, head_dim)
-            q = _rotate(q, cos.index_select(0, lay.query_rows) * attn.scaling, sin.index_select(0, lay.query_rows) * attn.scaling)
+            q = _rotate(q, cos.index_select(0, lay.query_rows) * attn.scaling,
+                        sin_signed.index_select(0, lay.query_rows) * attn.scaling)
             qb = q.view(S, Q, heads, head_dim).transpose(1, 2).contiguous()
             ob = attention.apply(qb, kb, vb, query_blocks)
             x = x + F.linear(ob.transpose(1, 2).reshape(S * Q, heads * head_dim), attn.o_proj.weight.to(dtype))
@@ -608,8 +630,10 @@ def train(
 
     ``packing``: concatenate each batch into one row without padding (decoder-only models whose
     attention goes through transformers' ``AttentionInterface``; others are padded regardless).
-    ``precision``: ``fp32``, ``bf16`` (autocast; fp32 weights, optimizer and loss) or ``auto``
-    (bf16 where the device has it natively). ``compile``: ``torch.compile`` the model for the pass.
+    ``fused``: with packing, run a Llama policy through the trainer's own forward (``fused_loss``).
+    ``precision``: ``fp32``, ``bf16`` (bf16 matmuls; fp32 weights, optimizer and loss) or ``auto``
+    (bf16 where the device has it natively). ``compile``: ``torch.compile`` the model for the pass
+    (the transformers forward; it turns ``fused`` off).
     ``workers``: on a CPU the fused step splits each batch by tokens between this many threads, each
     running single-threaded torch ops, and sums their gradients in a fixed order (0: torch's thread
     count; 1: one thread whose ops use torch's threads).
