@@ -149,3 +149,31 @@ def grid_hashes(batch: GridBatch) -> np.ndarray:
 def group_hashes(hashes: np.ndarray, group_starts: np.ndarray) -> np.ndarray:
     """Combine consecutive hashes: group k covers ``hashes[group_starts[k]:group_starts[k+1]]``."""
     return _combine_hashes(np.ascontiguousarray(hashes, dtype=np.uint64), np.ascontiguousarray(group_starts, dtype=np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _single_colour(data, shapes):
+    """Per grid: is it a single colour (False for "no grid")."""
+    n = shapes.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    for k in range(n):
+        h = shapes[k, 0]
+        w = shapes[k, 1]
+        if h == 0:
+            continue
+        c = data[k, 0, 0]
+        same = True
+        for i in range(h):
+            for j in range(w):
+                if data[k, i, j] != c:
+                    same = False
+                    break
+            if not same:
+                break
+        out[k] = same
+    return out
+
+
+def single_colour(batch: GridBatch) -> np.ndarray:
+    """bool [N]: grid k is one colour throughout (False where slot k holds no grid)."""
+    return _single_colour(batch.data, batch.shapes)

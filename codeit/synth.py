@@ -47,7 +47,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-import numba
 import numpy as np
 
 from codeit.execute.limits import Limits
@@ -244,29 +243,6 @@ class Exclusion:
 
 
 # --- hashing and checks over packed outputs -----------------------------------------------------
-
-@numba.njit(cache=True, nogil=True)
-def _uniform(data, shapes):
-    """Per grid: is it a single colour (False for "no grid")."""
-    n = shapes.shape[0]
-    out = np.zeros(n, dtype=np.bool_)
-    for k in range(n):
-        h = shapes[k, 0]
-        w = shapes[k, 1]
-        if h == 0:
-            continue
-        c = data[k, 0, 0]
-        same = True
-        for i in range(h):
-            for j in range(w):
-                if data[k, i, j] != c:
-                    same = False
-                    break
-            if not same:
-                break
-        out[k] = same
-    return out
-
 
 def outputs_hash(outputs: Sequence[np.ndarray]) -> int:
     """One 64-bit hash of a task's output grids, in order (``codeit.grids`` kernels)."""
@@ -477,7 +453,7 @@ class _Chunker:
 
     def __call__(self, stream: int, index: int) -> _ChunkOut:
         from codeit.dsl.program import print_program
-        from codeit.grids import exact_match, grid_hashes, group_hashes
+        from codeit.grids import exact_match, grid_hashes, group_hashes, single_colour
 
         cfg = self.config
         out = _ChunkOut()
@@ -510,7 +486,7 @@ class _Chunker:
         n_train = self.src.n_train[run_source]
         is_train = offset < n_train[job_run]
         failed = np.add.reduceat((result.status != 0).astype(np.int64), starts) > 0
-        uniform = np.add.reduceat(_uniform(grids.data, grids.shapes).astype(np.int64), starts) > 0
+        uniform = np.add.reduceat(single_colour(grids).astype(np.int64), starts) > 0
         same_as_input = exact_match(grids, self.grids, job_grid) & is_train
         identity = np.add.reduceat(same_as_input.astype(np.int64), starts) == n_train
         hashes = grid_hashes(grids)
