@@ -5,12 +5,12 @@
     python bench/learn.py --compile        # add torch.compile (minutes of compiling on a small CPU)
     python bench/learn.py --json           # one JSON object instead of the table
 
-The examples are what the learner trains on in the default run's warm-up: the initial buffer
-(every seed program on its ARC-AGI-1 training task, plus ``initial_mutants`` relabelled mutants,
-built by ``codeit.search.initial`` as the driver builds it) in a temporary experience store, drawn
-by ``codeit.train.learner.draw_examples`` with the default run config (``make_config("tiny")``),
-encoded by the run's prompt settings, too-long ones skipped as the learner skips them. The model
-is the default run's policy, freshly initialised; every variant starts from the same weights.
+The examples are what the learner trains on in the warm-up of a ``tiny`` run (``make_config("tiny")``:
+a new Llama policy, hidden 128, 2 layers): the initial buffer (every seed program on its ARC-AGI-1
+training task, plus ``initial_mutants`` relabelled mutants, built by ``codeit.search.initial`` as the
+driver builds it) in a temporary experience store, drawn by ``codeit.train.learner.draw_examples``,
+encoded with the run's prompt settings, too-long ones skipped as the learner skips them. The model
+is that run's policy, freshly initialised; every variant starts from the same weights.
 
 Timing: the examples are cut into chunks (``--chunk`` examples, whole batches); round r trains
 every variant on chunk r, one ``train()`` call each from the initial weights, so a burst of load
