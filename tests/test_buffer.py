@@ -131,3 +131,34 @@ def test_bad_draws_are_clear_errors(buffer):
         buffer.draw_without_replacement({"oracle": 4})
     with pytest.raises(ValueError, match="negative"):
         buffer.draw_without_replacement({"policy": -1})
+
+
+def test_draws_with_replacement_follow_priorities_plus_floor(tmp_path):
+    store = ExperienceStore(tmp_path / "store.db")
+    store.add_experiences(experiences(12, "policy", 0, priority=lambda i: 1.0 if i < 2 else 0.0))
+    store.close()
+    with ReplayBuffer(tmp_path / "store.db", BufferConfig(seed=1, priority_floor=0.1)) as buf:
+        rows = {e.id: e for e in buf.store.iter_experiences()}
+        ids = np.array(sorted(rows))
+        weight = np.array([rows[i].priority + 0.1 for i in ids])
+        draws = buf.draw_with_replacement({"policy": 20_000})["policy"]
+        assert draws.size == 20_000  # more draws than items: repeats
+        counts = np.array([np.count_nonzero(draws == i) for i in ids])
+        expected = draws.size * weight / weight.sum()
+        stat = float(((counts - expected) ** 2 / expected).sum())
+        assert stat < chi_square_critical(ids.size - 1)
+        # The store keeps the raw priorities; only the trees add the floor.
+        assert sorted(e.priority for e in buf.experiences(ids)) == [0.0] * 10 + [1.0, 1.0]
+
+
+def test_draws_with_replacement_without_weight_are_uniform_and_empty_origins_give_nothing(tmp_path):
+    store = ExperienceStore(tmp_path / "store.db")
+    store.add_experiences(experiences(5, "policy", 0, priority=lambda i: 0.0))
+    store.close()
+    with ReplayBuffer(tmp_path / "store.db", BufferConfig(seed=2)) as buf:
+        drawn = buf.draw_with_replacement({"policy": 5_000, "mutation": 10})
+        assert drawn["mutation"].size == 0
+        counts = np.unique(drawn["policy"], return_counts=True)[1]
+        assert counts.size == 5 and counts.min() > 800
+        with pytest.raises(ValueError, match="negative"):
+            buf.draw_with_replacement({"policy": -1})

@@ -7,7 +7,8 @@ store (they open an :class:`ExperienceStore` and call ``add_experiences``). The 
 One tree per origin (seed, mutation, policy, relabel) serves the way CodeIt draws:
 ``draw_without_replacement`` draws a meta-iteration's training set as a fixed number of
 distinct items per origin (e.g. 90,000 policy and 10,000 mutation experiences), each origin's
-items in proportion to their priority. Priorities are fixed when an experience is stored (its
+items in proportion to their priority; ``draw_with_replacement`` draws the same counts as
+independent weighted draws, so a few high-priority experiences fill a large share of the set. Priorities are fixed when an experience is stored (its
 demo accuracy), so the trees need no updates.
 
 Priorities: the store and the trees hold raw priorities; alpha is applied inside the trees
@@ -31,6 +32,10 @@ class BufferConfig:
 
     alpha: float = 1.0
     """Sampling weight = priority ** alpha (0: uniform over positive-priority items; 1: proportional)."""
+    priority_floor: float = 0.0
+    """Added to every stored priority as it enters a tree (the store keeps the raw one), so that an
+    experience solving no demo (priority 0) is still drawn now and then, as in prioritized replay's
+    epsilon; with alpha 0 and a positive floor every experience weighs the same."""
     seed: int = 0
     """Seeds the trees' generators and the origin split, so a run's draws are reproducible."""
     initial_capacity: int = 1 << 16
@@ -43,7 +48,7 @@ class BufferConfig:
 
 class ReplayBuffer:
     """Prioritized replay over an experience store: refresh, draw_without_replacement,
-    experiences, size, close."""
+    draw_with_replacement, experiences, size, close."""
 
     def __init__(self, store_path: str | os.PathLike, config: BufferConfig | None = None):
         self.config = config or BufferConfig()
@@ -76,7 +81,7 @@ class ReplayBuffer:
             mask = codes == code
             sel_ids = ids[mask]
             tree = self._trees[code]
-            first = tree.add(priorities[mask])
+            first = tree.add(priorities[mask] + self.config.priority_floor)
             end = first + sel_ids.size
             if end > self._ids[code].size:
                 grown = np.empty(max(end, 2 * self._ids[code].size), np.int64)
@@ -118,6 +123,26 @@ class ReplayBuffer:
             positions, n_positive = tree.sample_without_replacement(min(int(count), tree.size))
             if positive_only:
                 positions = positions[:n_positive]
+            result[origin] = self._ids[code][positions]
+        return result
+
+    def draw_with_replacement(self, counts: Mapping[str, int]) -> dict[str, np.ndarray]:
+        """Experience ids per origin, each draw independent and in proportion to weight, so an
+        experience that solves its task is drawn many times in one meta-iteration while a
+        distinct-items draw takes it once. An origin whose items all weigh 0 is drawn uniformly;
+        an empty one gives nothing."""
+        result = {}
+        for origin, count in counts.items():
+            code = self._code(origin)
+            if count < 0:
+                raise ValueError(f"draw_with_replacement: count for {origin!r} is negative ({count})")
+            tree = self._trees[code]
+            if tree.size == 0 or count == 0:
+                positions = np.zeros(0, np.int64)
+            elif tree.total() > 0:
+                positions = tree.sample(int(count))
+            else:
+                positions = self._rng.integers(0, tree.size, int(count))
             result[origin] = self._ids[code][positions]
         return result
 

@@ -64,9 +64,15 @@ class LearnerConfig:
     batch_size: int = 16
     """Training examples per optimizer step (CodeIt: 512)."""
     policy_experiences: int = 800
-    """Policy and relabeled experiences drawn per meta-iteration, by priority, without replacement (CodeIt: 90,000)."""
+    """Policy and relabeled experiences drawn per meta-iteration, by priority (CodeIt: 90,000)."""
     mutation_experiences: int = 800
     """Seed and mutation experiences drawn per meta-iteration (CodeIt: 10,000)."""
+    with_replacement: bool = False
+    """Draw each meta-iteration's experiences independently in proportion to priority (an experience
+    that solves its task is trained on many times per pass) instead of as distinct items (CodeIt)."""
+    priority_floor: float = 0.0
+    """Added to every experience's priority (its demo accuracy) when it is drawn by weight, so that
+    experiences solving no demo are still drawn; 0 keeps CodeIt's weights."""
     epochs: int = 1
     """Passes over each meta-iteration's draw (CodeIt: 1)."""
     warmup_epochs: int = 6

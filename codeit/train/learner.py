@@ -42,7 +42,11 @@ def draw_examples(buffer, policy, config: RunConfig) -> tuple[list, dict[str, in
     from codeit.run.prompts import experience_task, prompt_text
 
     buffer.refresh()
-    drawn = buffer.draw_without_replacement(training_counts(buffer, config))
+    counts = training_counts(buffer, config)
+    if config.learner.with_replacement:
+        drawn = buffer.draw_with_replacement(counts)
+    else:
+        drawn = buffer.draw_without_replacement(counts)
     ids = np.concatenate([v for v in drawn.values()]) if drawn else np.zeros(0, np.int64)
     examples = [Example(prompt_text(policy.format, experience_task(e), config), e.program) for e in buffer.experiences(ids)]
     return examples, {k: int(len(v)) for k, v in drawn.items()}
@@ -86,7 +90,7 @@ def learner_main(conn, store_path: str, config_dict: dict, device: str) -> None:
     config = make_config(config_dict.pop("preset", "tiny"), config_dict)
     torch.set_num_threads(config.learner.cpu_threads or max(1, os.cpu_count() or 1))
     alpha = 0.0 if config.ablation.uniform_priorities else 1.0
-    buffer = ReplayBuffer(store_path, BufferConfig(alpha=alpha, seed=config.seed))
+    buffer = ReplayBuffer(store_path, BufferConfig(alpha=alpha, priority_floor=config.learner.priority_floor, seed=config.seed))
     try:
         while True:
             try:
