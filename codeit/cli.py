@@ -9,6 +9,7 @@ import importlib.util
 import sys
 from typing import Iterable
 
+from codeit.commands.errors import BAD_INPUT, INPUT_FAULTS, error_line, one_line
 from codeit.commands.extras import EXTRAS, MissingExtra, install_command
 
 # name -> module under codeit.commands; each module defines add_arguments(parser) and main(args).
@@ -45,6 +46,8 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
     their arguments, the others are listed only."""
     loaded = set(COMMANDS if commands is None else commands)
     parser = argparse.ArgumentParser(prog="codeit", description=__doc__)
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of its one line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         if name not in loaded:
@@ -75,8 +78,11 @@ def _extra_of(module: str | None) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` names; bad input ends it with one line on standard error and exit
+    status 2 (``codeit.commands.errors``), or with its traceback under ``--debug``."""
     argv = sys.argv[1:] if argv is None else list(argv)
     command = _command_of(argv)
+    args = None
     try:
         parser = build_parser([command] if command else [])
         args = parser.parse_args(argv)
@@ -85,17 +91,22 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return int(args._main(args) or 0)
     except MissingExtra as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        print(one_line(str(exc)), file=sys.stderr)
+        return BAD_INPUT
     except ModuleNotFoundError as exc:
         # A command that reached an optional dependency without checking for it first: still one
         # line that names what to install, not a traceback.
         extra = _extra_of(exc.name)
         if extra is None:
             raise
-        print(f"codeit {command} needs the {extra} extra (no module named {exc.name!r}): "
-              f"{install_command(extra)}", file=sys.stderr)
-        return 2
+        print(one_line(f"codeit {command} needs the {extra} extra (no module named {exc.name!r}): "
+                       f"{install_command(extra)}"), file=sys.stderr)
+        return BAD_INPUT
+    except INPUT_FAULTS as exc:
+        if args is None or args.debug:
+            raise
+        print(error_line(command, exc), file=sys.stderr)
+        return BAD_INPUT
 
 
 if __name__ == "__main__":

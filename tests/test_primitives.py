@@ -406,11 +406,11 @@ def test_constants_match_the_catalogue():
     ("adjacent", (fs(), IND)), ("inbox", (fs(),)), ("outbox", (fs(),)),
     ("gravitate", (fs(), IND)), ("position", (fs(), IND)), ("bordering", (fs(), G)),
     ("hmirror", (fs(),)), ("vmirror", (fs(),)), ("dmirror", (fs(),)), ("cmirror", (fs(),)),
-    ("subgrid", (fs(), G)), ("asindices", ((),)), ("objects", ((), True, False, True)),
+    ("subgrid", (fs(), G)), ("objects", ((), True, False, True)),
     ("fill", ((), 1, IND)), ("paint", ((), OBJ)), ("toobject", (IND, ())), ("index", ((), (0, 0))),
     ("square", ((),)), ("frontiers", ((),)), ("fgpartition", ((),)), ("downscale", ((), 2)),
     ("hsplit", ((), 2)), ("cellwise", ((), G, 0)), ("index", (G, ())), ("crop", (G, (), (1, 1))),
-    ("add", ((), 1)), ("shift", (IND, ())),
+    ("add", ((), 1)), ("shift", (IND, ())), ("connect", (fs(), (0, 0))),
 ])
 def test_empty_inputs_fail_as_in_arc_dsl(name, args):
     assert status_of(getattr(P, name), *args) is Status.RUNTIME_ERROR
@@ -432,6 +432,18 @@ def test_empty_inputs_that_succeed():
     assert P.square(fs()) is True
     assert P.sizefilter(fs(), 0) == fs() and P.merge(fs()) == fs() and P.merge(()) == ()
     assert P.tophalf(((1,),)) == () and P.lefthalf(((1,),)) == ()
+    # arc-dsl reads a first row only to index it: an empty grid has no indices, not no first row.
+    assert P.asindices(()) == fs() and P.asindices(P.tophalf(((1, 2),))) == fs()
+
+
+@pytest.mark.parametrize("name, args", [
+    ("connect", ((0, 0), OBJ)), ("connect", ((1, 2, 3), (0, 0))), ("connect", ((5,), OBJ)),
+    ("connect", (G2, (1, 2, 3))),
+])
+def test_connect_fails_as_arc_dsl_unpacks_a_point(name, args):
+    # arc-dsl's `ai, aj = a` then `bi, bj = b`: a container of another size than two fails there
+    # (ValueError), before anything looks at the kind of what the containers hold.
+    assert status_of(getattr(P, name), *args) is Status.RUNTIME_ERROR
 
 
 def test_occurrences_of_an_empty_object_is_every_position():
@@ -611,7 +623,8 @@ MIXED_PATCH = fs((1, (0, 0)), (0, 1))
     ("occurrences", (G, IND)), ("mostcolor", (fs(1, 2),)), ("palette", (5,)),
     ("fill", (OBJ, 1, IND)), ("crop", (OBJ, (0, 0), (1, 1))), ("rot90", (OBJ,)),
     ("hconcat", (OBJ, OBJ)), ("vconcat", (G, OBJ)), ("tophalf", (OBJ,)),
-    ("index", (G, (0, (1, 2)))), ("canvas", (0, 5)), ("dneighbors", (5,)), ("connect", ((0, 0), OBJ)),
+    ("index", (G, (0, (1, 2)))), ("canvas", (0, 5)), ("dneighbors", (5,)),
+    ("connect", ((0, 0), fs((1, (0, 0)), (2, (0, 1))))), ("connect", (5, OBJ)), ("connect", (G2, (0, 0))),
     ("objects", (OBJ, True, False, True)), ("hmirror", (5,)),
 ])
 def test_wrong_kinds_are_type_errors(name, args):

@@ -201,3 +201,40 @@ def test_metrics_file_is_rebuilt_from_the_store_on_open(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert rows == [{"iteration": 1, "programs_sampled_total": 8}]
     assert again.state.iterations_done == 1
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL at one point of counting an iteration: nothing after it runs."""
+
+
+def test_a_kill_after_counting_never_duplicates_a_metrics_row(tmp_path, monkeypatch):
+    # The metrics row is not appended to metrics.jsonl: it is committed with the count that it
+    # belongs to, and the file is rewritten from the store. A kill between the two leaves a file
+    # one row short, never a row twice, and counting an iteration again is refused.
+    from codeit.run import report
+
+    def rows_in_file():
+        return [json.loads(line)["iteration"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+
+    run = Run(tmp_path, make_config("tiny", {**MUTATION_ONLY, "meta_iterations": 0, "initial_mutants": 0}),
+              log=lambda _: None)
+    run._record(1, StepStats(sampled=8), [], run.cumulative(), 0.0)
+    assert rows_in_file() == [1]
+
+    def killed(*args, **kwargs):
+        raise Killed()
+
+    monkeypatch.setattr(report, "write_metrics", killed)  # killed after the commit of iteration 2
+    with pytest.raises(Killed):
+        run._record(2, StepStats(sampled=8), [], run.cumulative(), 0.0)
+    monkeypatch.undo()
+    run.store.close()
+    assert rows_in_file() == [1]
+
+    again = Run(tmp_path, log=lambda _: None)  # the restart: the file follows the store
+    assert again.state.iterations_done == 2 and rows_in_file() == [1, 2]
+    with pytest.raises(sqlite3.IntegrityError):  # a restart that went back could not count it twice
+        again._record(2, StepStats(sampled=8), [], again.cumulative(), 0.0)
+    assert [m["iteration"] for m in again.store.metrics_rows()] == [1, 2] and rows_in_file() == [1, 2]
+    assert again.state.iterations_done == 2 and again.state.programs_sampled_total == 16
+    again.store.close()

@@ -41,9 +41,6 @@ def main(args: argparse.Namespace) -> int:
         result = evaluate_checkpoint(args.checkpoint, tasks, args.samples, Path(args.out), config,
                                      resolve_device(config.policy.device), executor=executor,
                                      sampler_factory=ray_sampler(args.ray))
-    except ValueError as exc:
-        print(f"codeit eval: {exc}")
-        return 2
     finally:
         if executor is not None:
             executor.close()

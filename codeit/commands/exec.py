@@ -1,6 +1,8 @@
 """Run a DSL program on every pair of an ARC task and show expected and produced grids.
 
-PROGRAM is a .dsl file, ``-`` for standard input, or the program text itself. The task is
+PROGRAM is a .dsl file, ``-`` for standard input, or the program text itself; an argument that
+looks like a path (it ends in .dsl, .py or .txt, or holds a path separator and no ``=``) is read
+as a file, and refused as "no such file" when there is none. The task is
 looked up by id in ARC-AGI-1 training and evaluation (then ARC-AGI-2). The runs go through the
 executor named by ``--executor`` (native by default); a failed run's message and line come from
 the reference interpreter. Exit status: 0 when every pair matches, 1 when some pair does not,
@@ -10,10 +12,12 @@ the reference interpreter. Exit status: 0 when every pair matches, 1 when some p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codeit.commands.errors import CommandError
 from codeit.commands.executor_options import add_executor_arguments, executor_from_args, limits_from_args
 
 # The interpreter, the executors and the parser are imported where they are used, so that building
@@ -35,15 +39,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_executor_arguments(parser)
 
 
+PROGRAM_FILE_ENDINGS = (".dsl", ".py", ".txt")
+
+
+def looks_like_a_path(program: str) -> bool:
+    """Whether the PROGRAM argument names a file rather than holding program text: one line that
+    ends like a program file, or that holds a path separator and no assignment."""
+    if "\n" in program:
+        return False
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return program.endswith(PROGRAM_FILE_ENDINGS) or ("=" not in program and any(s in program for s in separators))
+
+
 def read_program_text(program: str) -> tuple[str, str]:
     """(text, where it came from) for the PROGRAM argument."""
+    from codeit.textfile import decode, read_text
+
     if program == "-":
-        return sys.stdin.read(), "<stdin>"
-    path = Path(program)
-    if "\n" not in program and "(" not in program and path.is_file():
-        return path.read_text(encoding="utf-8"), str(path)
-    if program.endswith(".dsl") and "\n" not in program:
-        raise FileNotFoundError(f"no such program file: {program}")
+        return decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
+    if looks_like_a_path(program) or ("\n" not in program and "(" not in program and Path(program).is_file()):
+        if not os.path.lexists(program):
+            raise CommandError(f"{program}: no such file")
+        return read_text(program), program
     return program, "<argument>"
 
 
@@ -103,29 +120,22 @@ def main(args: argparse.Namespace) -> int:
     from codeit.execute.backends import NativeUnavailableError
     from codeit.execute.executor import cross_jobs
 
-    try:
-        text, source = read_program_text(args.program)
-    except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    text, source = read_program_text(args.program)
     try:
         program = parse(text)
     except ProgramError as e:
-        print(f"{source}: {e}", file=sys.stderr)
-        return 2
+        raise CommandError(f"{source}: {e}") from e
     from codeit.tasks import load_task
 
     try:
         task = load_task(args.task, args.tasks)
-    except (KeyError, ValueError) as e:
-        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
-        return 2
+    except KeyError as e:
+        raise CommandError(e.args[0]) from e
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     try:
         executor = executor_from_args(args)
     except NativeUnavailableError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        raise CommandError(str(e)) from e
     pairs = [("train", i, p) for i, p in enumerate(task.train)] + [("test", i, p) for i, p in enumerate(task.test)]
     inputs = [p.input for _, _, p in pairs]
     result = executor.run([program], inputs, cross_jobs(1, range(len(inputs))))

@@ -3,13 +3,17 @@
 The file is read as text (never imported or run as Python): each ``def solve_<task_id>(I):`` must
 be a straight-line solver. Each becomes ``<out>/<task_id>.dsl`` in canonical program text; point
 a run at the folder with the ``extra_seeds`` setting. Anything that is not a straight-line solver
-is rejected with its line and nothing is written.
+is rejected with its line and nothing is written; so is an --out that is not a folder, and a
+``<task_id>.dsl`` there that is a symbolic link or not a file (codeit never writes through a link).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+from codeit.commands.errors import CommandError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,18 +21,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="imported_seeds", help="folder to write <task_id>.dsl files into")
 
 
-def main(args: argparse.Namespace) -> int:
-    from codeit.dsl.arcdsl_import import SolverImportError, import_solver_file
-    from codeit.dsl.program import ProgramError, print_program
+def check_targets(out: Path, task_ids: list[str]) -> dict[str, Path]:
+    """The file each solver is written to, once every one of them is safe to write."""
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out}: exists and is not a folder")
+    targets = {task_id: out / f"{task_id}.dsl" for task_id in task_ids}
+    for target in targets.values():
+        if target.is_symlink():
+            raise CommandError(f"{target}: is a symbolic link; codeit does not write through links (remove it first)")
+        if target.exists() and not target.is_file():
+            raise CommandError(f"{target}: exists and is not a file")
+    return targets
 
-    try:
-        programs = import_solver_file(args.file)
-    except (SolverImportError, ProgramError, OSError) as exc:
-        print(f"codeit import-solvers: {exc}")
-        return 2
+
+def write_file(path: Path, text: str) -> None:
+    """Write ``path``, never through a symbolic link: a link put there after check_targets makes
+    the open fail (O_NOFOLLOW) instead of writing wherever it points."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def main(args: argparse.Namespace) -> int:
+    from codeit.dsl.arcdsl_import import import_solvers
+    from codeit.dsl.program import print_program
+    from codeit.textfile import read_text
+
+    programs = import_solvers(read_text(args.file), args.file)
     out = Path(args.out)
+    targets = check_targets(out, sorted(programs))
     out.mkdir(parents=True, exist_ok=True)
-    for task_id, program in sorted(programs.items()):
-        (out / f"{task_id}.dsl").write_text(print_program(program))
+    for task_id, target in targets.items():
+        write_file(target, print_program(programs[task_id]))
     print(f"imported {len(programs)} solvers from {args.file} into {out}/")
     return 0

@@ -25,9 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     require_extra("policy", command="pretrain")
     from codeit.commands.run import parse_overrides
+    from codeit.textfile import naming
     from codeit.train.pretrain import PretrainConfig, load_pretrain_config, pretrain
 
-    base = load_pretrain_config(args.config).to_dict() if args.config else PretrainConfig().to_dict()
+    if args.config:
+        with naming(args.config):
+            base = load_pretrain_config(args.config).to_dict()
+    else:
+        base = PretrainConfig().to_dict()
     overrides = parse_overrides(args.set)
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from codeit.commands.errors import CommandError
+
 # numpy, the registry and the parser are imported where they are used: building the command line
 # costs nothing.
 if TYPE_CHECKING:
@@ -54,7 +56,7 @@ def _program_files(items: list[str]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise FileNotFoundError(f"no such program file or folder: {item}")
+            raise CommandError(f"{item}: no such program file or folder")
     return files
 
 
@@ -65,6 +67,7 @@ def load_corpus(args) -> tuple[list[Program], list[np.ndarray], np.ndarray, list
     from codeit.dsl.program import ProgramError, parse
     from codeit.seeds import seed_dir
     from codeit.tasks import load_tasks
+    from codeit.textfile import read_text
 
     tasks = load_tasks(args.tasks)
     files = _program_files(args.programs) if args.programs else sorted(seed_dir().glob("*.dsl"))
@@ -75,11 +78,11 @@ def load_corpus(args) -> tuple[list[Program], list[np.ndarray], np.ndarray, list
         try:
             task = tasks[task_id]
         except KeyError:
-            raise SystemExit(f"{path}: no task {task_id!r} in {args.tasks} (use --task or --tasks)") from None
+            raise CommandError(f"{path}: no task {task_id!r} in {args.tasks} (use --task or --tasks)") from None
         try:
-            program = parse(path.read_text(encoding="utf-8"))
+            program = parse(read_text(path))
         except ProgramError as exc:
-            raise SystemExit(f"{path}: line {exc.line}: {exc.reason}") from None
+            raise CommandError(f"{path}: {exc}") from None
         if task_id not in where:
             where[task_id] = list(range(len(grids), len(grids) + len(task.pairs)))
             grids.extend(pair.input for pair in task.pairs)

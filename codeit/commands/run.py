@@ -13,8 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from codeit.commands.errors import CommandError
 from codeit.commands.extras import require_extra
 from codeit.run.config import load_config, make_config
+from codeit.textfile import naming
 
 DEFAULT_PRESET = "cpu"
 
@@ -64,21 +66,33 @@ def parse_overrides(pairs: list[str]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"codeit: --set expects KEY=VALUE, got {pair!r}")
+            raise CommandError(f"--set expects KEY=VALUE, got {pair!r}")
         node = out
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(value)
+            if not isinstance(node, dict):
+                raise CommandError(f"--set {key}: {part} is set to a value, not a section, by another --set")
+        try:
+            node[parts[-1]] = yaml.safe_load(value)
+        except (yaml.YAMLError, RecursionError) as exc:
+            raise CommandError(f"--set {key}: not a YAML value ({type(exc).__name__})") from None
     return out
+
+
+def read_config(path: str | Path):
+    """The settings of a YAML file (``load_config``); bytes that are not UTF-8 and nesting too deep
+    to parse are reported naming the file."""
+    with naming(path):
+        return load_config(path)
 
 
 def build_config(args: argparse.Namespace):
     overrides = parse_overrides(args.set)
     if args.config:
-        base = load_config(args.config)
+        base = read_config(args.config)
         if args.preset and args.preset != base.preset:
-            raise SystemExit(f"codeit: --preset {args.preset} conflicts with {args.config} (preset {base.preset})")
+            raise CommandError(f"--preset {args.preset} conflicts with {args.config} (preset {base.preset})")
         return make_config(base.preset, _merge(_as_overrides(base), overrides))
     return make_config(args.preset or DEFAULT_PRESET, overrides)
 
@@ -108,18 +122,14 @@ def main(args: argparse.Namespace) -> int:
     from codeit.run.driver import Run, format_summary
 
     explicit = bool(args.config or args.preset or args.set)
-    preset = args.preset or (load_config(args.config).preset if args.config else DEFAULT_PRESET)
+    preset = args.preset or (read_config(args.config).preset if args.config else DEFAULT_PRESET)
     run_dir = Path(args.run_dir or f"runs/{preset}")
     config = build_config(args) if explicit or not (run_dir / "config.yaml").exists() else None
     if config is None:
         print(f"resuming the run in {run_dir}")
-    executor = ray_executor(args.ray, config or load_config(run_dir / "config.yaml")) if args.ray else None
+    executor = ray_executor(args.ray, config or read_config(run_dir / "config.yaml")) if args.ray else None
     try:
-        try:
-            run = Run(run_dir, config, executor=executor, sampler_factory=ray_sampler(args.ray))
-        except ValueError as exc:
-            print(f"codeit run: {exc}")
-            return 2
+        run = Run(run_dir, config, executor=executor, sampler_factory=ray_sampler(args.ray))
         summary = run.run()
     finally:
         if executor is not None:

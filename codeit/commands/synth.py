@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from codeit.commands.errors import CommandError
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="folder to write the task files into")
@@ -65,8 +67,7 @@ def main(args: argparse.Namespace) -> int:
     if args.list:
         return _list(synth)
     if not args.out and not args.name:
-        print("codeit synth: give --out DIR, --name NAME, or both", file=sys.stderr)
-        return 2
+        raise CommandError("give --out DIR, --name NAME, or both")
     overrides = _overrides(args)
     bar = None
 
@@ -84,9 +85,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.name in synth.NAMED_SETS:
             if overrides or args.no_exclude:
-                print(f"codeit synth: synth/{args.name} is a registered set with a fixed config; "
-                      "give another --name for a set of your own", file=sys.stderr)
-                return 2
+                raise CommandError(f"synth/{args.name} is a registered set with a fixed config; "
+                                   "give another --name for a set of your own")
             folder = synth.ensure_set(args.name, load_tasks, force=args.force, workers=args.workers,
                                       progress=progress)
             if bar is not None:
@@ -108,16 +108,11 @@ def main(args: argparse.Namespace) -> int:
     except (ValueError, RuntimeError) as exc:
         if bar is not None:
             bar.close()
-        print(f"codeit synth: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc)) from exc
     if bar is not None:
         bar.close()
     if args.out:
-        try:
-            synth.write_set(args.out, result.tasks, synth.manifest_of(result, name=args.name or "", exclude=exclude))
-        except ValueError as exc:
-            print(f"codeit synth: {exc}", file=sys.stderr)
-            return 2
+        synth.write_set(args.out, result.tasks, synth.manifest_of(result, name=args.name or "", exclude=exclude))
         print(f"wrote {len(result.tasks)} tasks to {args.out}")
     if args.name:
         folder = synth.write_named(args.name, result, exclude=exclude)

@@ -73,10 +73,10 @@ class Run:
     def __init__(self, run_dir: str | Path, config: RunConfig | None = None, *, executor=None,
                  sampler_factory: Callable | None = None, log: Callable[[str], None] = print):
         self.dir = Path(run_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.log = log
         config_path = self.dir / "config.yaml"
-        if config_path.exists():
+        new_run = not config_path.exists()
+        if not new_run:
             stored = load_config(config_path)
             if config is not None and config != stored:
                 raise ValueError(
@@ -86,9 +86,32 @@ class Run:
             config = stored
         elif config is None:
             raise ValueError(f"{self.dir} holds no run yet: give a configuration")
-        else:
-            save_config(config, config_path)
         self.config = config
+        self.sampler_factory = sampler_factory
+        self._seen: dict[str, set[int]] | None = None
+        self._cumulative: Scoreboard | None = None
+        self._seed_set: tuple[list[Seed], dict[str, Task]] | None = None
+        self._report_tasks: list[Task] | None = None
+        # Everything a new run reads is loaded before its folder is made: a start that fails on
+        # its input (a task set that is not there, a seed file that does not parse, an unknown
+        # executor) leaves no config.yaml, store or checkpoints behind to be mistaken for a run.
+        search = load_tasks(config.search_set).tasks
+        if config.max_search_tasks:
+            search = search[: config.max_search_tasks]
+        self.search_tasks = search
+        self.tasks_by_id = {t.id: t for t in search}
+        if new_run:
+            self.seed_set()
+            self.report_tasks()
+        self.device = resolve_device(config.policy.device)
+        ex = config.execution
+        self.limits = ex.limits
+        self.executor = executor if executor is not None else make_executor(
+            ex.backend, limits=ex.limits, threads=ex.threads)
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if new_run:
+            save_config(config, config_path)
         self.store = ExperienceStore(self.dir / "experience.db")
         try:
             self.state = RunState.load(self.store, self.dir)
@@ -97,23 +120,9 @@ class Run:
             raise
         self.checkpoints = self.dir / "checkpoints"
         self.checkpoints.mkdir(exist_ok=True)
-        self.device = resolve_device(config.policy.device)
-        ex = config.execution
-        self.limits = ex.limits
-        self.executor = executor if executor is not None else make_executor(
-            ex.backend, limits=ex.limits, threads=ex.threads)
         self.log(describe(self.executor))
         self.clock = StageClock(defaultdict(float, self.state.stage_seconds))
-        search = load_tasks(config.search_set).tasks
-        if config.max_search_tasks:
-            search = search[: config.max_search_tasks]
-        self.search_tasks = search
-        self.tasks_by_id = {t.id: t for t in search}
         self.rng = np.random.default_rng(config.seed)
-        self.sampler_factory = sampler_factory
-        self._seen: dict[str, set[int]] | None = None
-        self._cumulative: Scoreboard | None = None
-        self._seed_set: tuple[list[Seed], dict[str, Task]] | None = None
         # The file follows the store: rows committed before a stop that never reached it come back,
         # and it never holds a row the store does not.
         rows = self.store.metrics_rows()
@@ -126,6 +135,14 @@ class Run:
         """Save the whole run state, with the stage clock as it is now."""
         self.state.stage_seconds = dict(self.clock.seconds)
         self.state.save(self.store)
+
+    def report_tasks(self) -> list[Task]:
+        """The tasks of ``config.report_set`` the final policy is reported on (none without one)."""
+        if self._report_tasks is None:
+            config = self.config
+            tasks = list(load_tasks(config.report_set)) if config.report_set else []
+            self._report_tasks = tasks[: config.report_max_tasks] if config.report_max_tasks else tasks
+        return self._report_tasks
 
     # -- the initial buffer -----------------------------------------------------------------------
 
@@ -406,8 +423,7 @@ class Run:
         if path.exists():
             return json.loads(path.read_text())
 
-        tasks = list(load_tasks(config.report_set))
-        tasks = tasks[: config.report_max_tasks] if config.report_max_tasks else tasks
+        tasks = self.report_tasks()
         t0 = time.perf_counter()
         step = search_step(tasks, sampler.sample_tasks(tasks), self.executor, relabel_experiences=False)
         self.clock.add("report_set", time.perf_counter() - t0)

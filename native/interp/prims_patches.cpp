@@ -331,6 +331,9 @@ PRIM(index) {
 // ---- index sets -------------------------------------------------------------------------
 
 PRIM(asindices) {
+  // arc-dsl reads the first row only once it has a row to index: an empty grid (tophalf of a
+  // one-row grid) has no indices rather than no first row.
+  if (a[0].is_tuple() && length(a[0]) == 0) return empty_set();
   int64_t h = 0, w = 0;
   grid_dims(a[0], h, w);
   if (h * w == 0) return empty_set();
@@ -495,6 +498,11 @@ Value connect_points(Ctx& c, int64_t ai, int64_t aj, int64_t bi, int64_t bj) {
 }
 
 PRIM(connect) {
+  // arc-dsl unpacks both points before it looks at either (`ai, aj = a` then `bi, bj = b`), so
+  // a container of the wrong size fails as its unpacking does, before any kind check.
+  Value first, second;
+  unpack2(a[0], first, second);
+  unpack2(a[1], first, second);
   int64_t ai = 0, aj = 0, bi = 0, bj = 0;
   want_pair(a[0], ai, aj);
   want_pair(a[1], bi, bj);
