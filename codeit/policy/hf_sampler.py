@@ -22,6 +22,21 @@ def _cache_kwarg() -> str:
 _CACHE_KWARG = _cache_kwarg()
 
 
+def _static_copies(model, prefilled, n: int, max_length: int):
+    """A preallocated cache holding ``n`` copies of each prompt's prefilled keys and values.
+
+    A dynamic cache grows by concatenation, copying itself at every decoded token: with long
+    prompts and n copies of each, that copying was two thirds of a CPU sampler's time. A static
+    cache is written in place.
+    """
+    from transformers import StaticCache
+
+    cache = StaticCache(config=model.config, max_cache_len=max_length)
+    for layer, filled in zip(cache.layers, prefilled.layers):
+        layer.update(filled.keys.repeat_interleave(n, dim=0), filled.values.repeat_interleave(n, dim=0))
+    return cache
+
+
 class HFSampler(Sampler):
     """Samples with ``model.generate``: prompts in batches, left-padded for decoder-only models."""
 
@@ -108,8 +123,8 @@ class HFSampler(Sampler):
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
                 prefill = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
                                 position_ids=positions[:, :-1], use_cache=True)
-                cache = getattr(prefill, "cache", None) or prefill.past_key_values
-                cache.batch_repeat_interleave(n)
+                cache = _static_copies(model, getattr(prefill, "cache", None) or prefill.past_key_values, n,
+                                       ids.shape[1] + config.max_new_tokens)
                 kwargs.update(input_ids=ids.repeat_interleave(n, dim=0),
                               attention_mask=mask.repeat_interleave(n, dim=0),
                               num_return_sequences=1, **{_CACHE_KWARG: cache})
