@@ -95,7 +95,12 @@ def main() -> int:
     rows = [measure("transformers generate", hf, prompts, config)]
     if not args.skip_constrained:
         from dataclasses import replace
-        rows.append(measure("transformers + constraints", hf, prompts, replace(config, constrained=True)))
+        constrained = replace(config, constrained=True)
+        growing = HFSampler(model_dir, static_cache=False)
+        before = measure("  ... growing cache (before)", growing, prompts, constrained)
+        growing.close()
+        rows.append(measure("transformers + constraints", hf, prompts, constrained))
+        print(f"ratio static / growing cache (constrained): programs/s {rows[-1]['programs_s'] / before['programs_s']:.2f}x")
     hf.close()
 
     vllm_row = None

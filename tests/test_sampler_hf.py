@@ -175,3 +175,17 @@ def test_bad_configs_are_named():
         SamplingConfig(n=0)
     with pytest.raises(ValueError, match="backend"):
         open_sampler("tgi", "nowhere")
+
+
+
+def test_static_and_growing_caches_draw_the_same_samples(toy_dir):
+    """The preallocated cache is a faster place for the same numbers, under constraints too."""
+    static, growing = HFSampler(str(toy_dir)), HFSampler(str(toy_dir), static_cache=False)
+    prompts = [TOY_PROMPTS[0], TOY_PROMPTS[1] + " " + TOY_PROMPTS[2]]  # unequal lengths: left padding
+    for constrained in (False, True):
+        config = SamplingConfig(n=4, max_new_tokens=24, seed=5, prompts_per_batch=2, constrained=constrained)
+        a, b = static.sample(prompts, config), growing.sample(prompts, config)
+        assert [[s.token_ids for s in x] for x in a] == [[s.token_ids for s in x] for x in b]
+        for x, y in zip(a, b):
+            for s, t in zip(x, y):
+                assert s.logprob == pytest.approx(t.logprob, abs=1e-3)

@@ -40,12 +40,15 @@ def _static_copies(model, prefilled, n: int, max_length: int):
 class HFSampler(Sampler):
     """Samples with ``model.generate``: prompts in batches, left-padded for decoder-only models."""
 
-    def __init__(self, policy: Policy | str, *, device: str = "cpu", dtype=None, share_prefill: bool = True):
+    def __init__(self, policy: Policy | str, *, device: str = "cpu", dtype=None, share_prefill: bool = True,
+                 static_cache: bool = True):
         """``policy``: a loaded ``Policy`` or the folder / hub id of one. ``device``: torch device.
         ``share_prefill``: compute each decoder-only prompt's key/value cache once for its n samples
-        (generate alone would prefill every copy)."""
+        (generate alone would prefill every copy). ``static_cache``: decode shared prefills into a
+        preallocated cache (False: transformers' growing cache, the baseline of bench/sample.py)."""
         self.device = device
         self.share_prefill = share_prefill
+        self.static_cache = static_cache
         self.dtype = dtype
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, dtype=dtype)
         self.policy.model.to(device)
@@ -123,8 +126,11 @@ class HFSampler(Sampler):
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
                 prefill = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
                                 position_ids=positions[:, :-1], use_cache=True)
-                cache = _static_copies(model, getattr(prefill, "cache", None) or prefill.past_key_values, n,
-                                       ids.shape[1] + config.max_new_tokens)
+                cache = getattr(prefill, "cache", None) or prefill.past_key_values
+                if self.static_cache:
+                    cache = _static_copies(model, cache, n, ids.shape[1] + config.max_new_tokens)
+                else:
+                    cache.batch_repeat_interleave(n)
                 kwargs.update(input_ids=ids.repeat_interleave(n, dim=0),
                               attention_mask=mask.repeat_interleave(n, dim=0),
                               num_return_sequences=1, **{_CACHE_KWARG: cache})
