@@ -23,7 +23,6 @@ from codeit.dsl.program import Program, Ref
 from codeit.dsl.values import (
     SizeLimitExceeded,
     Status,
-    TimeLimitExceeded,
     describe,
     is_valid_arc_grid,
     status_of_exception,
@@ -93,13 +92,15 @@ def _value_of(ref: Ref, grid: tuple, results: list) -> Any:
 
 
 def run(program: Program, grid: Any, *, max_steps: int = 100_000, time_limit: float | None = 1.0,
-        max_value_size: int = 1_000_000, max_depth: int = 900) -> RunResult:
+        max_value_size: int = 1_000_000, max_depth: int = 900, max_memory: int | None = 128 << 20) -> RunResult:
     """Run ``program`` on ``grid`` (numpy array or tuple of tuples) within the given limits.
 
-    ``time_limit`` is wall seconds (None: unlimited). Never raises: every failure, of the
-    program or of its input, is a status in the result.
+    ``time_limit`` is wall seconds (None: unlimited); ``max_memory`` is the bytes the run may
+    grow this process's resident memory by (``Budget.max_memory``; None: no cap). Never raises:
+    every failure, of the program or of its input, is a status in the result.
     """
-    budget = Budget(max_steps=max_steps, deadline=None, max_value_size=max_value_size, max_depth=max_depth)
+    budget = Budget(max_steps=max_steps, deadline=None, max_value_size=max_value_size, max_depth=max_depth,
+                    max_memory=max_memory)
     line_index: int | None = None
     try:
         grid_value = as_grid(grid)
@@ -119,8 +120,7 @@ def run(program: Program, grid: Any, *, max_steps: int = 100_000, time_limit: fl
                 # bounded count: a value sharing its parts may be huge counted, small in memory
                 if value_size(value, max_value_size) > max_value_size:
                     raise SizeLimitExceeded(f"the line's value exceeds the size cap of {max_value_size}")
-                if budget.deadline is not None and time.perf_counter() > budget.deadline:
-                    raise TimeLimitExceeded(f"deadline passed after {budget.steps} steps")
+                budget.check_clock()
                 results.append(value)
         line_index = None
         if not results:

@@ -36,15 +36,32 @@ from codeit.dsl import functions as _fn
 from codeit.dsl.values import (
     DSLRuntimeError,
     DSLTypeError,
+    SizeLimitExceeded,
     canonical_max,
     canonical_min,
     comparable_keys,
     describe,
     order_key,
     ordered,
+    value_size,
 )
 
 # --- internal helpers -------------------------------------------------------------------------------
+
+_EACH_LARGE = 1 << 16
+"""The work ``functions.paced`` counts for an item that may itself be large: the clock is read
+before every one."""
+
+
+def _paced_keys(values: list):
+    """``values`` for ``values.comparable_keys`` to build their order keys over, with the clock
+    read every 16: a key is built in Python, and an object's takes a while."""
+    return _fn.paced(values, 1 << 12)
+
+
+def _row_cost(grid) -> int:
+    """The work of one row of a grid walked cell by cell in Python (its first row's length)."""
+    return len(grid[0]) if grid and type(grid[0]) is tuple else 1
 
 _head = _itemgetter(0)
 _second = _itemgetter(1)
@@ -323,43 +340,55 @@ def identity(x):
     return x
 
 
+def _int64(x: int, where: str) -> int:
+    """An arithmetic result within 64 bits, else a size fault: Python's ints are unbounded, but
+    a program that grows one past int64 only makes ever slower big-int arithmetic (and digit
+    strings past Python's 4,300-digit limit); the native interpreter stops at the same point."""
+    if -_INT64_BOUND <= x < _INT64_BOUND:
+        return x
+    raise SizeLimitExceeded(f"{where}: the result needs more than 64 bits")
+
+
+_INT64_BOUND = 1 << 63
+
+
 def add(a, b):
     pa, pb = _is_numeric_pair(a, "add"), _is_numeric_pair(b, "add")
     if not pa and not pb:
-        return a + b
+        return _int64(a + b, "add")
     if pa and pb:
-        return (a[0] + b[0], a[1] + b[1])
+        return (_int64(a[0] + b[0], "add"), _int64(a[1] + b[1], "add"))
     if pb:
-        return (a + b[0], a + b[1])
-    return (a[0] + b, a[1] + b)
+        return (_int64(a + b[0], "add"), _int64(a + b[1], "add"))
+    return (_int64(a[0] + b, "add"), _int64(a[1] + b, "add"))
 
 
 def subtract(a, b):
     pa, pb = _is_numeric_pair(a, "subtract"), _is_numeric_pair(b, "subtract")
     if not pa and not pb:
-        return a - b
+        return _int64(a - b, "subtract")
     if pa and pb:
-        return (a[0] - b[0], a[1] - b[1])
+        return (_int64(a[0] - b[0], "subtract"), _int64(a[1] - b[1], "subtract"))
     if pb:
-        return (a - b[0], a - b[1])
-    return (a[0] - b, a[1] - b)
+        return (_int64(a - b[0], "subtract"), _int64(a - b[1], "subtract"))
+    return (_int64(a[0] - b, "subtract"), _int64(a[1] - b, "subtract"))
 
 
 def multiply(a, b):
     pa, pb = _is_numeric_pair(a, "multiply"), _is_numeric_pair(b, "multiply")
     if not pa and not pb:
-        return a * b
+        return _int64(a * b, "multiply")
     if pa and pb:
-        return (a[0] * b[0], a[1] * b[1])
+        return (_int64(a[0] * b[0], "multiply"), _int64(a[1] * b[1], "multiply"))
     if pb:
-        return (a * b[0], a * b[1])
-    return (a[0] * b, a[1] * b)
+        return (_int64(a * b[0], "multiply"), _int64(a * b[1], "multiply"))
+    return (_int64(a[0] * b, "multiply"), _int64(a[1] * b, "multiply"))
 
 
 def _floordiv(x, y):
     if y == 0:
         raise DSLRuntimeError("divide: division by zero")
-    return x // y
+    return _int64(x // y, "divide")
 
 
 def divide(a, b):
@@ -375,8 +404,8 @@ def divide(a, b):
 
 def invert(n):
     if _is_numeric_pair(n, "invert"):
-        return (-n[0], -n[1])
-    return -n
+        return (_int64(-n[0], "invert"), _int64(-n[1], "invert"))
+    return _int64(-n, "invert")
 
 
 def even(n):
@@ -385,8 +414,8 @@ def even(n):
 
 def double(n):
     if _is_numeric_pair(n, "double"):
-        return (n[0] * 2, n[1] * 2)
-    return n * 2
+        return (_int64(n[0] * 2, "double"), _int64(n[1] * 2, "double"))
+    return _int64(n * 2, "double")
 
 
 def halve(n):
@@ -397,20 +426,20 @@ def halve(n):
 
 def increment(x):
     if _is_numeric_pair(x, "increment"):
-        return (x[0] + 1, x[1] + 1)
-    return x + 1
+        return (_int64(x[0] + 1, "increment"), _int64(x[1] + 1, "increment"))
+    return _int64(x + 1, "increment")
 
 
 def decrement(x):
     if _is_numeric_pair(x, "decrement"):
-        return (x[0] - 1, x[1] - 1)
-    return x - 1
+        return (_int64(x[0] - 1, "decrement"), _int64(x[1] - 1, "decrement"))
+    return _int64(x - 1, "decrement")
 
 
 def _crement_one(v):
     if v == 0:
         return 0
-    return v + 1 if v > 0 else v - 1
+    return _int64(v + 1, "crement") if v > 0 else _int64(v - 1, "crement")
 
 
 def crement(x):
@@ -501,7 +530,8 @@ def difference(a, b):
     if type(a) is frozenset:
         return a.difference(b)
     if type(a) is tuple:
-        return tuple(e for e in a if e not in b)
+        # Membership in a tuple b is a scan: a long a against a long b is long.
+        return tuple(e for e in _fn.paced(a, len(b) if type(b) is tuple else 1) if e not in b)
     raise DSLTypeError(f"difference: expected a tuple or a frozenset, got {describe(a)}")
 
 
@@ -511,7 +541,7 @@ def dedupe(tup):
 
 def order(container, compfunc):
     items = ordered(_container(container, "order"))
-    keys = comparable_keys([compfunc(e) for e in items])
+    keys = comparable_keys([compfunc(e) for e in items], _paced_keys)
     return tuple(items[i] for i in sorted(range(len(items)), key=keys.__getitem__))
 
 
@@ -527,14 +557,15 @@ def size(container):
 
 def merge(containers):
     t = type(containers)
+    # The containers may each be large (a repeat of a big one): the clock is read between them.
     if t is frozenset:
         merged = set()
-        for c in containers:
+        for c in _fn.paced(containers, _EACH_LARGE):
             merged.update(_container(c, "merge"))
         return frozenset(merged)
     if t is tuple:
         merged = []
-        for c in containers:
+        for c in _fn.paced(containers, _EACH_LARGE):
             merged.extend(ordered(_container(c, "merge")))
         return tuple(merged)
     raise DSLTypeError(f"merge: expected a tuple or a frozenset, got {describe(containers)}")
@@ -546,7 +577,7 @@ def _extreme(container, where: str, largest: bool):
         return 0
     if type(container) is frozenset:
         return canonical_max(container) if largest else canonical_min(container)
-    keys = comparable_keys(list(container))
+    keys = comparable_keys(list(container), _paced_keys)
     return container[_first_max_index(keys) if largest else _first_min_index(keys)]
 
 
@@ -563,7 +594,7 @@ def _best_by(container, compfunc, where: str, largest: bool):
     items = ordered(_container(container, where))
     if not items:
         return None, False
-    keys = comparable_keys([compfunc(e) for e in items])
+    keys = comparable_keys([compfunc(e) for e in items], _paced_keys)
     return items[_first_max_index(keys) if largest else _first_min_index(keys)], True
 
 
@@ -670,6 +701,14 @@ def product(a, b):
     _container(a, "product")
     _container(b, "product")
     _fn.check_elements(len(a) * len(b))
+    budget = _fn.current_budget()
+    if budget is not None and a and b:
+        # Each pair holds an element of a and one of b: what the elements hold beyond themselves
+        # (rows of a grid, say) is repeated len(b) (len(a)) times. Two big grids' rows make a
+        # million pairs within the element cap that take minutes to hash.
+        held_a = value_size(a, budget.max_value_size + 1 + len(a)) - 1 - len(a)  # exact up to past the cap
+        held_b = value_size(b, budget.max_value_size + 1 + len(b)) - 1 - len(b)
+        budget.check_elements(len(b) * held_a + len(a) * held_b)
     return frozenset((i, j) for j in b for i in a)
 
 
@@ -1137,7 +1176,9 @@ def objects(grid, univalued, diagonal, without_bg):
     rows = [_tuple(row, "objects") for row in grid]
     seen = [[False] * len(row) for row in rows]
     found = []
+    walked = 0  # cells taken off the stack: a big grid is a long walk in Python
     for si in range(h):
+        _fn.check_deadline()
         row = rows[si]
         for sj in range(w):
             if seen[si][sj]:
@@ -1149,6 +1190,9 @@ def objects(grid, univalued, diagonal, without_bg):
             cells = [(val, (si, sj))]
             stack = [(si, sj)]
             while stack:
+                walked += 1
+                if not walked & 0xFFF:
+                    _fn.check_deadline()
                 ci, cj = stack.pop()
                 for di, dj in steps:
                     ni, nj = ci + di, cj + dj
@@ -1165,7 +1209,7 @@ def objects(grid, univalued, diagonal, without_bg):
 def _color_groups(grid, where: str) -> dict:
     _tuple(grid, where)
     groups: dict = {}
-    for i, row in enumerate(grid):
+    for i, row in _fn.paced(enumerate(grid), _row_cost(grid)):
         for j, v in enumerate(_tuple(row, where)):
             groups.setdefault(v, []).append((v, (i, j)))
     return groups
@@ -1189,7 +1233,8 @@ def toobject(patch, grid):
 
 def asobject(grid):
     _tuple(grid, "asobject")
-    return frozenset((v, (i, j)) for i, row in enumerate(grid) for j, v in enumerate(_tuple(row, "asobject")))
+    return frozenset((v, (i, j)) for i, row in _fn.paced(enumerate(grid), _row_cost(grid))
+                     for j, v in enumerate(_tuple(row, "asobject")))
 
 
 def occurrences(grid, obj):

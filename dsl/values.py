@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 from itertools import chain as _chain
+from typing import Callable, Iterable
 
 
 class DSLTypeError(TypeError):
@@ -222,13 +223,15 @@ def _canonical_extreme(items, largest: bool):
     return pick(items, key=order_key)
 
 
-def comparable_keys(values: list) -> list:
+def comparable_keys(values: list, paced: Callable[[list], Iterable] = iter) -> list:
     """Keys for a list of values (results of a key function, say) that compare canonically:
-    the values themselves when they are all ints, else their ``order_key``."""
+    the values themselves when they are all ints, else their ``order_key``, built over
+    ``paced(values)`` (a primitive passes ``functions.paced``: the keys of many big values take
+    seconds to build, and its run's clock must be read meanwhile)."""
     for v in values:
         t = type(v)
         if t is not int and t is not bool:
-            return [order_key(x) for x in values]
+            return [order_key(x) for x in paced(values)]
     return values
 
 

@@ -121,7 +121,7 @@ def test_the_fuzz_exercises_success_and_every_error_kind(pool):
     assert {Status.OK, Status.TYPE_ERROR, Status.RUNTIME_ERROR} <= seen
 
 
-def test_python_ints_beyond_64_bits_fail_natively():
+def test_ints_beyond_64_bits_are_a_size_fault():
     status, value, _ = native.call_primitive("multiply", 2 ** 40, 2 ** 40)
-    assert status == Status.RUNTIME_ERROR and value is None
+    assert status == Status.SIZE_LIMIT and value is None
     assert native.call_primitive("multiply", 2 ** 20, 2 ** 20)[:2] == (Status.OK, 2 ** 40)

@@ -16,11 +16,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from codeit.dsl.interpreter import RunResult, as_grid
-from codeit.dsl.interpreter import run as reference_run
 from codeit.dsl.program import Program
 from codeit.dsl.values import Status
 from codeit.execute.limits import Limits
 from codeit.execute.native import BatchResult, NativeInterpreter
+from codeit.execute.reference import run_reference
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,7 @@ def _ir_index(program: Program, source_line: int | None) -> int | None:
 def reference_results(programs: Sequence[Program], grids: Sequence[Any], jobs: np.ndarray,
                       limits: Limits) -> list[RunResult]:
     """The reference interpreter's result for every job."""
-    return [reference_run(programs[p], grids[g], max_steps=limits.max_steps, time_limit=limits.time_limit,
-                          max_value_size=limits.max_value_size) for p, g in jobs]
+    return [run_reference(programs[p], grids[g], limits) for p, g in jobs]
 
 
 def compare(programs: Sequence[Program], native: BatchResult, reference: Sequence[RunResult], *,

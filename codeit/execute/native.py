@@ -109,6 +109,22 @@ class NativeRun:
     """O as a Python value (None unless OK or BAD_OUTPUT)."""
 
 
+def exact_array(values: Any, dtype: type, what: str) -> np.ndarray:
+    """``values`` as a C-contiguous array of the integer ``dtype`` the native module takes,
+    refusing what a cast would silently change (floats, values out of the dtype's range)."""
+    a = np.asarray(values)
+    if a.dtype == dtype:
+        return np.ascontiguousarray(a)
+    if a.size == 0:
+        return np.zeros(a.shape, dtype=dtype)
+    if a.dtype.kind not in "biu":
+        raise TypeError(f"{what} must hold integers, got dtype {a.dtype}")
+    info = np.iinfo(dtype)
+    if a.min() < info.min or a.max() > info.max:
+        raise ValueError(f"{what} holds values outside {np.dtype(dtype).name} ({info.min}..{info.max})")
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
 class CompiledPrograms:
     """Programs compiled for the native interpreter; reusable across ``run_batch`` calls."""
 
@@ -120,9 +136,10 @@ class CompiledPrograms:
             a = ir.to_arrays() if isinstance(ir, Program) else ir
             if not isinstance(a, ProgramArrays):
                 raise TypeError(f"program {k}: expected a Program, program text or ProgramArrays, got {type(p).__name__}")
-            arrays.append((np.ascontiguousarray(a.callee, dtype=np.int32),
-                           np.ascontiguousarray(a.arg_offsets, dtype=np.int32),
-                           np.ascontiguousarray(a.args, dtype=np.int32).reshape(-1, 2)))
+            args = exact_array(a.args, np.int32, f"program {k}: args")
+            arrays.append((exact_array(a.callee, np.int32, f"program {k}: callee"),
+                           exact_array(a.arg_offsets, np.int32, f"program {k}: arg_offsets"),
+                           args.reshape(-1, 2) if args.ndim == 1 else args))
             irs.append(ir if isinstance(ir, Program) else None)
         self.programs = tuple(irs)
         self.native = _interp.ProgramSet(arrays)
@@ -134,7 +151,7 @@ class CompiledPrograms:
 def pack_grids(grids: Sequence[Any] | GridBatch) -> tuple[np.ndarray, np.ndarray]:
     """Grids (arrays, tuples of tuples, or a GridBatch) as uint8 [G, 30, 30] and int32 [G, 2]."""
     if isinstance(grids, GridBatch):
-        return np.ascontiguousarray(grids.data, dtype=np.uint8), np.ascontiguousarray(grids.shapes, dtype=np.int32)
+        return exact_array(grids.data, np.uint8, "grid data"), exact_array(grids.shapes, np.int32, "grid shapes")
     data = np.zeros((len(grids), SIDE, SIDE), dtype=np.uint8)
     shapes = np.zeros((len(grids), 2), dtype=np.int32)
     for k, g in enumerate(grids):
@@ -179,7 +196,11 @@ class NativeInterpreter:
                                            np.arange(len(shapes), dtype=np.int32), indexing="ij"), -1).reshape(-1, 2)
             native_jobs = None
         else:
-            job_arr = np.ascontiguousarray(np.asarray(jobs, dtype=np.int32).reshape(-1, 2))
+            job_arr = exact_array(jobs, np.int32, "jobs")
+            if job_arr.ndim == 1 and job_arr.size % 2 == 0:
+                job_arr = job_arr.reshape(-1, 2)
+            if job_arr.ndim != 2 or job_arr.shape[1] != 2:
+                raise ValueError(f"jobs must be rows of (program index, grid index), got shape {job_arr.shape}")
             native_jobs = job_arr
         out = self._pool.run_batch(compiled.native, data, shapes, native_jobs, to_native(limits or self.limits), profile)
         return BatchResult(
@@ -227,12 +248,18 @@ _BUILDERS = {
 
 
 def _has_function(v: Any) -> bool:
-    if type(v) is tuple:
-        if len(v) == 2 and v[0] == "function":
-            return True
-        return any(_has_function(e) for e in v)
-    if type(v) is frozenset:
-        return any(_has_function(e) for e in v)
+    # A loop, not recursion: a value may nest 900 deep, past what Python's recursion limit
+    # leaves a caller.
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is tuple:
+            if len(x) == 2 and type(x[0]) is str and x[0] == "function":
+                return True
+            stack.extend(x)
+        elif t is frozenset:
+            stack.extend(x)
     return False
 
 

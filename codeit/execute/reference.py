@@ -14,9 +14,9 @@ from codeit.grids import SIDE, GridBatch
 
 
 def run_reference(program: Program, grid, limits: Limits) -> RunResult:
-    """One program on one grid under ``limits`` (max_memory is native-only: see ``Limits``)."""
+    """One program on one grid under every field of ``limits``."""
     return run(program, grid, max_steps=limits.max_steps, time_limit=limits.time_limit,
-               max_value_size=limits.max_value_size, max_depth=limits.max_depth)
+               max_value_size=limits.max_value_size, max_depth=limits.max_depth, max_memory=limits.max_memory)
 
 
 class ReferenceExecutor:

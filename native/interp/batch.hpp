@@ -18,6 +18,8 @@
 namespace codeit {
 
 constexpr int kSide = 30;
+// More worker threads than this is a caller's mistake (each has its own arena), not a machine.
+constexpr int kMaxThreads = 1024;
 
 // Where one batch writes its results (arrays owned by the caller, n_jobs long).
 struct BatchOutputs {

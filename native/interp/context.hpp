@@ -11,6 +11,13 @@ namespace codeit {
 
 constexpr int kNumPrimitives = 160;
 
+// The largest time limit a job may have: its deadline is int64 nanoseconds on the monotonic
+// clock (and no job should run for longer than days anyway).
+constexpr double kMaxTimeLimit = 1e6;
+// The largest max_depth a job may have: each nested call of a function value takes native
+// stack (call -> primitive -> call ...), and worker threads have the platform's default stack.
+constexpr int32_t kMaxCallDepth = 10000;
+
 struct Limits {
   // Steps (primitive applications) one job may take.
   int64_t max_steps = 100000;
@@ -19,7 +26,7 @@ struct Limits {
   // Cap on value_size of every line result and of the known-size pre-checks.
   int64_t max_value_size = 1000000;
   // Cap on the bytes one job may allocate; past it the job ends with SIZE_LIMIT.
-  int64_t max_memory = int64_t(256) << 20;
+  int64_t max_memory = int64_t(128) << 20;
   // Deepest nesting of function calls (and of values) before RUNTIME_ERROR (Python's
   // RecursionError).
   int32_t max_depth = 900;

@@ -8,8 +8,6 @@ namespace codeit {
 
 namespace {
 
-constexpr int32_t kMaxFunctionDepth = 10000;
-
 struct PrimFuncTable {
   FuncObj funcs[kNumPrimitives];
   PrimFuncTable() {

@@ -10,6 +10,11 @@
 
 namespace codeit {
 
+// Deepest nesting of function values (compose of compose of ...) before a build fails: the
+// comparisons and conversions of such values recurse, and this keeps them off the end of the
+// native stack.
+constexpr int32_t kMaxFunctionDepth = 10000;
+
 // The tags are those of the structural order keys in functions.py.
 enum FKind : uint8_t {
   FK_PRIM = 0,

@@ -215,9 +215,10 @@ struct CellSetBuilder {
   }
 };
 
-// Python floor division and modulo (b != 0).
+// Python floor division and modulo (b != 0). INT64_MIN // -1 is 2**63: past 64 bits, a size
+// fault as in checked arithmetic below.
 inline int64_t floordiv(int64_t a, int64_t b) {
-  if (b == -1 && a == INT64_MIN) runtime_error();
+  if (b == -1 && a == INT64_MIN) fail(SIZE_LIMIT);
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
@@ -229,23 +230,24 @@ inline int64_t floormod(int64_t a, int64_t b) {
   return r;
 }
 
-// Checked int64 arithmetic: Python ints are unbounded; past int64 the run fails with
-// RUNTIME_ERROR (a documented divergence from the reference).
+// Checked int64 arithmetic: an int past 64 bits is a size fault (SIZE_LIMIT), in the
+// reference too (primitives._int64), so that no program can grow ever slower big ints.
 inline int64_t add64(int64_t a, int64_t b) {
   int64_t r;
-  if (__builtin_add_overflow(a, b, &r)) runtime_error();
+  if (__builtin_add_overflow(a, b, &r)) fail(SIZE_LIMIT);
   return r;
 }
 inline int64_t sub64(int64_t a, int64_t b) {
   int64_t r;
-  if (__builtin_sub_overflow(a, b, &r)) runtime_error();
+  if (__builtin_sub_overflow(a, b, &r)) fail(SIZE_LIMIT);
   return r;
 }
 inline int64_t mul64(int64_t a, int64_t b) {
   int64_t r;
-  if (__builtin_mul_overflow(a, b, &r)) runtime_error();
+  if (__builtin_mul_overflow(a, b, &r)) fail(SIZE_LIMIT);
   return r;
 }
+inline int64_t abs64(int64_t a) { return a < 0 ? sub64(0, a) : a; }
 
 // Python slice bounds of seq[start:stop] with step 1 (either bound may be absent).
 inline void slice_bounds(int64_t n, bool has_start, int64_t start, bool has_stop, int64_t stop,

@@ -394,6 +394,11 @@ PRIM(product) {
   if (__int128(na) * nb > c.max_size) fail(SIZE_LIMIT);
   int64_t n = na * nb;
   if (n == 0) return empty_set();
+  // Each pair holds an element of a and one of b: what the elements hold beyond themselves
+  // (rows of a grid, say) is repeated nb (na) times, checked as in the reference. Two big
+  // grids' rows make a million pairs within the element cap that take seconds to sort.
+  const __int128 held = __int128(nb) * (value_size(a[0]) - 1 - na) + __int128(na) * (value_size(a[1]) - 1 - nb);
+  if (held > c.max_size) fail(SIZE_LIMIT);
   c.tick(n);
   const Value* ea = ordered(c, a[0]);
   const Value* eb = ordered(c, a[1]);

@@ -16,7 +16,7 @@ int64_t piece_height(Ctx& c, const Value& piece) {
   if (piece.kind == GRID) return piece.grid()->h;
   if (piece.is_tuple()) return n;
   Extent e = extent(c, piece);
-  return sub64(e.bottom, e.top) + 1;
+  return add64(sub64(e.bottom, e.top), 1);
 }
 
 int64_t piece_width(Ctx& c, const Value& piece) {
@@ -26,7 +26,7 @@ int64_t piece_width(Ctx& c, const Value& piece) {
   if (piece.kind == GRID) return piece.grid()->w;
   if (piece.is_tuple()) return py_len(elem(piece, 0));
   Extent e = extent(c, piece);
-  return sub64(e.right, e.left) + 1;
+  return add64(sub64(e.right, e.left), 1);
 }
 
 // center(patch): (uppermost + height // 2, leftmost + width // 2), in that order of evaluation.
@@ -83,7 +83,7 @@ int64_t patch_manhattan(Ctx& c, const Value& a, const Value& b) {
   for_each_location(la, [&](int64_t i, int64_t j) {
     c.tick(nb);
     for (int64_t q = 0; q < nb; ++q) {
-      int64_t d = add64(std::llabs(sub64(i, bi[q])), std::llabs(sub64(j, bj[q])));
+      int64_t d = add64(abs64(sub64(i, bi[q])), abs64(sub64(j, bj[q])));
       if (d < best) best = d;
     }
   });
@@ -478,8 +478,13 @@ PRIM(corners) {
 Value connect_points(Ctx& c, int64_t ai, int64_t aj, int64_t bi, int64_t bj) {
   int64_t si = std::min(ai, bi), ei = add64(std::max(ai, bi), 1);
   int64_t sj = std::min(aj, bj), ej = add64(std::max(aj, bj), 1);
-  if (ai == bi || aj == bj || std::llabs(bi - ai) == std::llabs(bj - aj))
-    c.check_size(std::max(ei - si, ej - sj));
+  // Differences of any two int64 coordinates fit 128 bits (Python's are exact); past the size
+  // check below they fit 64.
+  const __int128 di = __int128(bi) - ai, dj = __int128(bj) - aj;
+  if (ai == bi || aj == bj || di == dj || di == -dj) {
+    const __int128 span = std::max(__int128(ei) - si, __int128(ej) - sj);
+    c.check_size(span > INT64_MAX ? INT64_MAX : int64_t(span));
+  }
   LocSetBuilder out(c, 32);
   if (ai == bi) {
     c.tick(ej - sj);
@@ -487,10 +492,10 @@ Value connect_points(Ctx& c, int64_t ai, int64_t aj, int64_t bi, int64_t bj) {
   } else if (aj == bj) {
     c.tick(ei - si);
     for (int64_t i = si; i < ei; ++i) out.add(i, aj);
-  } else if (bi - ai == bj - aj) {
+  } else if (di == dj) {
     c.tick(ei - si);
     for (int64_t k = 0; si + k < ei && sj + k < ej; ++k) out.add(si + k, sj + k);
-  } else if (bi - ai == aj - bj) {
+  } else if (di == -dj) {
     c.tick(ei - si);
     for (int64_t k = 0; si + k < ei && ej - 1 - k > sj - 1; ++k) out.add(si + k, ej - 1 - k);
   }

@@ -48,13 +48,18 @@ CompiledProgram compile(const int32_t* callee, int64_t n_lines, const int32_t* a
   p.lines.reserve(size_t(n_lines));
   p.args.reserve(size_t(n_args));
   for (int64_t k = 0; k < n_lines; ++k) {
-    int32_t lo = arg_offsets[k], hi = arg_offsets[k + 1];
+    // lo is in [0, n_args] (offsets start at 0 and never decrease); checking hi before any
+    // argument of the line is read keeps a malformed offset from reading past `args`.
+    const int64_t lo = arg_offsets[k], hi = arg_offsets[k + 1];
     if (hi < lo) throw ProgramFormatError("line " + std::to_string(k + 1) + ": arg_offsets decrease");
+    if (hi > n_args)
+      throw ProgramFormatError("line " + std::to_string(k + 1) + ": arg_offsets run past the " +
+                               std::to_string(n_args) + " arguments");
     CompiledLine line;
     line.callee = resolve(callee[2 * k], callee[2 * k + 1], k);
     line.arg_begin = int32_t(p.args.size());
-    line.nargs = hi - lo;
-    for (int32_t q = lo; q < hi; ++q) p.args.push_back(resolve(args[2 * q], args[2 * q + 1], k));
+    line.nargs = int32_t(hi - lo);
+    for (int64_t q = lo; q < hi; ++q) p.args.push_back(resolve(args[2 * q], args[2 * q + 1], k));
     line.callee_is_function = callee[2 * k] == REF_VAR || callee[2 * k] == REF_PRIM;
     line.prim = -1;
     if (callee[2 * k] == REF_PRIM && kPrims[callee[2 * k + 1]].arity == line.nargs)

@@ -12,10 +12,6 @@ namespace {
 
 inline int cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
 
-// Deepest nesting of values before a build fails (Python would hit its recursion limit in
-// value_size / order_key long before the native stack is at risk).
-constexpr int32_t kMaxValueDepth = 900;
-
 // value_size saturates here: shared parts can make the counted size astronomically large.
 constexpr int64_t kSizeCeiling = int64_t(1) << 60;
 

@@ -9,6 +9,10 @@
 
 namespace codeit {
 
+// Deepest nesting of values before a build fails (Python would hit its recursion limit in
+// value_size / order_key long before the native stack is at risk).
+constexpr int32_t kMaxValueDepth = 900;
+
 // Canonical order (dsl/README.md): None < ints < tuples < frozensets < functions; tuples
 // lexicographic (shorter prefix first), frozensets by their sorted elements, functions by
 // their structural key. Returns <0, 0, >0.
