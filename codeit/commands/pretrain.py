@@ -4,7 +4,9 @@ Writes into OUT: ``pretrain.yaml`` (the settings), ``corpus.jsonl`` (the corpus,
 ``checkpoint/`` (the policy, saved after every segment of examples) and ``pretrain.json`` (loss,
 tokens/s, and the policy's samples on ARC-AGI-1 evaluation and the held-out set). Running again
 with the same OUT resumes at the last saved segment. The checkpoint is what ``codeit run`` starts
-from with ``--set policy.model=OUT/checkpoint``.
+from with ``--set policy.model=OUT/checkpoint``. ``--set init=smollm2:135m`` starts from the
+pretrained SmolLM2-135M-Instruct instead of a new policy (``codeit.policy.smollm2``; the
+``smollm2`` extra).
 """
 
 from __future__ import annotations

@@ -50,7 +50,8 @@ class PretrainConfig:
     architecture: PolicyConfig = field(default_factory=_small_architecture)
     """Shape of the new policy (ignored when ``init`` names a checkpoint)."""
     init: str = "default"
-    """"default" (a new policy of ``architecture``), or a local path / hub id to start from."""
+    """"default" (a new policy of ``architecture``), or a model to start from: a local path, a hub id,
+    ``shipped:NAME`` or ``smollm2:SIZE`` (``codeit.policy.shipped.resolve_model``)."""
     lr: float = 2e-3
     """AdamW learning rate (constant after a short warm-up)."""
     warmup_steps: int = 100
@@ -190,6 +191,7 @@ def _start(out_dir: Path, config: PretrainConfig):
     import torch
 
     from codeit.policy.model import create_policy, load_policy
+    from codeit.policy.shipped import resolve_model
 
     final = out_dir / "checkpoint"
     if not final.exists() and (out_dir / "checkpoint.old").exists():
@@ -204,7 +206,7 @@ def _start(out_dir: Path, config: PretrainConfig):
     if config.init == "default":
         policy = create_policy(dataclasses.replace(config.architecture, seed=config.seed))
     else:
-        policy = load_policy(config.init)
+        policy = load_policy(resolve_model(config.init))
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.lr)
     return policy, optimizer, PretrainState()
 
@@ -304,8 +306,12 @@ def describe_policy(policy) -> str:
 
 def sample_quality(checkpoint: Path, config: PretrainConfig, run_config, log: Callable[[str], None]) -> dict:
     """The policy's samples on ARC-AGI-1 evaluation (first ``eval_tasks``) and the held-out set:
-    valid share (runs OK on every demo input), mean demo accuracy, tasks solved."""
+    valid share (runs OK on every demo input), mean demo accuracy, tasks solved. Decoding is
+    constrained as the run's settings say where the policy has the DSL tokenizer, and unconstrained
+    for a policy of another tokenizer (a general model started from ``init``), which the
+    constraint cannot steer; each set's entry says which."""
     from codeit.execute.backends import make_executor
+    from codeit.policy.model import PromptFormat
     from codeit.run.sampling import open_run_sampler
     from codeit.run.scoreboard import solved_tasks
     from codeit.search.step import search_step
@@ -315,8 +321,9 @@ def sample_quality(checkpoint: Path, config: PretrainConfig, run_config, log: Ca
     sets = {"arc1/evaluation": config.eval_tasks}
     if config.heldout:
         sets[config.heldout] = 0
+    constrained = run_config.sampling.constrained and PromptFormat.from_pretrained(checkpoint).dsl_vocab
     run_config = dataclasses.replace(run_config, sampling=dataclasses.replace(
-        run_config.sampling, samples_per_task=config.eval_samples))
+        run_config.sampling, samples_per_task=config.eval_samples, constrained=constrained))
     executor = make_executor(run_config.execution.backend, limits=run_config.execution.limits)
     sampler = open_run_sampler(run_config, checkpoint, "cpu")
     try:
@@ -331,6 +338,7 @@ def sample_quality(checkpoint: Path, config: PretrainConfig, run_config, log: Ca
             out[spec] = {
                 "tasks": len(tasks),
                 "samples_per_task": config.eval_samples,
+                "constrained": constrained,
                 "parse_rate": round(stats.parse_rate, 4),
                 "valid_rate": round(stats.valid / stats.sampled, 4) if stats.sampled else 0.0,
                 "mean_demo_accuracy": round(stats.mean_demo_accuracy, 4),

@@ -3,6 +3,9 @@
 ``dsl-small``: a 0.48M-parameter Llama pretrained on the DSL (``codeit pretrain --config
 configs/pretrain-small.yaml``); its folder holds the weights, the tokenizer, ``pretrain.yaml`` (the
 exact settings) and ``pretrain.json`` (what the pretraining measured).
+
+``resolve_model`` also names the pretrained general models that installed packages carry:
+``smollm2:135m`` (``codeit.policy.smollm2``), converted into a policy folder on first use.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ def shipped_names() -> list[str]:
 
 
 def resolve_model(spec: str) -> str:
-    """``shipped:NAME`` as the folder of that shipped policy; any other spec unchanged."""
+    """``shipped:NAME`` as the folder of that shipped policy, ``smollm2:SIZE`` as the folder of that
+    converted model; any other spec unchanged."""
+    from codeit.policy import smollm2
+
+    if spec.startswith(smollm2.PREFIX):
+        return smollm2.resolve(spec)
     if not spec.startswith(PREFIX):
         return spec
     name = spec[len(PREFIX):]
