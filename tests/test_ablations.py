@@ -136,6 +136,9 @@ def scripted(programs):
         real = open_run_sampler(config, policy_path, device)
 
         class Scripted:
+            def set_samples(self, n, seed=None):
+                real.set_samples(n, seed)
+
             def sample_tasks(self, tasks):
                 real.sample_tasks(tasks)  # the real prompts are still built (and watched)
                 return [list(programs) for _ in tasks]

@@ -109,6 +109,14 @@ class ReplayBuffer:
 
     # -- drawing ----------------------------------------------------------------------------------
 
+    def reseed(self, seed: int) -> None:
+        """Restart every generator the draws use from ``seed``: draws after it depend on the seed
+        and the stored rows only, not on the draws before (a learner restarted after a kill draws
+        what the one that was killed would have)."""
+        self._rng = np.random.default_rng(seed)
+        for code, tree in enumerate(self._trees):
+            tree.reseed(seed * len(ORIGINS) + code)
+
     def draw_without_replacement(self, counts: Mapping[str, int], positive_only: bool = False) -> dict[str, np.ndarray]:
         """Distinct experience ids per origin, drawn in proportion to priority (successive
         sampling), e.g. ``{"policy": 90_000, "mutation": 10_000}``. An origin with fewer items

@@ -289,11 +289,14 @@ class ExperienceStore:
     # -- experiences ----------------------------------------------------------------------------
 
     def add_experiences(self, experiences: Sequence[Experience],
-                        output_hashes: Iterable[tuple[str, int]] = ()) -> int:
+                        output_hashes: Iterable[tuple[str, int]] = (), *, solutions: Sequence[Solution] = (),
+                        state: dict[str, Any] | None = None) -> int:
         """Insert a batch in one transaction; duplicates of an existing (task_id, program) are
         skipped. Validates the whole batch first (nothing is written if any item is bad).
         ``output_hashes``: (task_id, unsigned 64-bit hash) pairs recorded in the same transaction
-        (see :meth:`seen_output_hashes`); a repeated pair is kept once.
+        (see :meth:`seen_output_hashes`); a repeated pair is kept once. ``solutions`` (as
+        :meth:`add_solutions`) and ``state`` (``key -> JSON value``, as :meth:`set_state`) are
+        written in the same transaction too: a step of work and the progress that counts it.
         Returns the number of rows actually inserted."""
         now = time.time()
         rows = []
@@ -336,7 +339,13 @@ class ExperienceStore:
                 )
             )
         hash_rows = [(str(task_id), _signed(h)) for task_id, h in output_hashes]
+        solution_rows = _solution_rows(solutions, now)
+        state_rows = [(key, json.dumps(value)) for key, value in (state or {}).items()]
         with self._transaction() as conn:
+            if solution_rows:
+                conn.executemany(_INSERT_SOLUTION, solution_rows)
+            if state_rows:
+                conn.executemany("INSERT OR REPLACE INTO run_state (key, value) VALUES (?, ?)", state_rows)
             conn.executemany("INSERT OR IGNORE INTO grid_sets (hash, grids) VALUES (?, ?)", grid_sets.items())
             if hash_rows:
                 conn.executemany("INSERT OR IGNORE INTO output_hashes (task_id, hash) VALUES (?, ?)", hash_rows)
@@ -430,18 +439,10 @@ class ExperienceStore:
 
     def add_solutions(self, solutions: Sequence[Solution]) -> int:
         """Insert solutions in one transaction; a repeated (task_id, program) is kept once."""
-        now = time.time()
-        rows = [
-            (s.task_id, s.program, encode_grids(s.test_outputs), float(s.demo_accuracy), int(s.iteration), now)
-            for s in solutions
-        ]
+        rows = _solution_rows(solutions, time.time())
         with self._transaction() as conn:
             before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO solutions (task_id, program, test_outputs, demo_accuracy, iteration, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            conn.executemany(_INSERT_SOLUTION, rows)
             return conn.total_changes - before
 
     def solutions(self, task_id: str | None = None) -> list[Solution]:
@@ -491,6 +492,15 @@ class ExperienceStore:
     def integrity_check(self) -> str:
         """SQLite's own check of the file; 'ok' when intact."""
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+_INSERT_SOLUTION = ("INSERT OR IGNORE INTO solutions (task_id, program, test_outputs, demo_accuracy, iteration, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)")
+
+
+def _solution_rows(solutions: Sequence[Solution], now: float) -> list[tuple]:
+    return [(s.task_id, s.program, encode_grids(s.test_outputs), float(s.demo_accuracy), int(s.iteration), now)
+            for s in solutions]
 
 
 def _experience_from_row(row, decoded_inputs: dict[bytes, tuple]) -> Experience:

@@ -15,7 +15,7 @@ import yaml
 
 from codeit.commands.errors import CommandError
 from codeit.commands.extras import require_extra
-from codeit.run.config import load_config, make_config
+from codeit.run.config import load_config, make_config, read_yaml
 from codeit.textfile import naming
 
 DEFAULT_PRESET = "cpu"
@@ -24,7 +24,8 @@ DEFAULT_PRESET = "cpu"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", nargs="?", help="run folder (default runs/<preset>); an existing one is resumed")
     parser.add_argument("--config", help="YAML file of settings (its 'preset' key picks the base)")
-    parser.add_argument("--preset", choices=["cpu", "tiny", "paper"], help="base configuration (default cpu)")
+    parser.add_argument("--preset", choices=["cpu", "tiny", "paper", "paper-scratch"],
+                        help="base configuration (default cpu)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one setting, e.g. --set meta_iterations=3 --set sampling.temperature=1.0")
     add_ray_argument(parser)
@@ -61,7 +62,7 @@ def ray_sampler(address: str | None):
 
 
 def parse_overrides(pairs: list[str]) -> dict:
-    """``a.b=value`` strings as a nested mapping; values are read as YAML scalars."""
+    """``a.b=value`` strings as a nested mapping; values are read as YAML scalars (``2e-4`` a float)."""
     out: dict = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -74,7 +75,7 @@ def parse_overrides(pairs: list[str]) -> dict:
             if not isinstance(node, dict):
                 raise CommandError(f"--set {key}: {part} is set to a value, not a section, by another --set")
         try:
-            node[parts[-1]] = yaml.safe_load(value)
+            node[parts[-1]] = read_yaml(value)
         except (yaml.YAMLError, RecursionError) as exc:
             raise CommandError(f"--set {key}: not a YAML value ({type(exc).__name__})") from None
     return out

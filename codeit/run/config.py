@@ -4,13 +4,18 @@
 the held-out synthetic set ``synth/heldout`` on 2 CPU cores within 15 minutes. ``tiny`` is the
 smallest run that exercises every stage (a new policy on ARC-AGI-1 evaluation; the tests build
 on it). ``paper`` is CodeIt's setting
-(Butt et al., 2024): 24 samples per task at temperature 0.95, lr 5e-5, batch 512, one pass over
-10,000 mutation + 90,000 policy experiences per meta-iteration, 100 meta-iterations.
+(Butt et al., 2024): the pretrained CodeT5+ 220M (``Salesforce/codet5p-220m``, a hub id or a local
+folder) with its own tokenizer and CodeIt's task encoding, 24 samples per task at temperature 0.95,
+lr 5e-5, batch 512, one pass over 10,000 mutation + 90,000 policy experiences per meta-iteration,
+19,200 initial mutants, 100 meta-iterations. ``paper-scratch`` is its from-scratch ablation: the
+same loop with a new 768x12 Llama over the DSL tokenizer (``ablation.random_init`` on ``paper``
+is the paper's own random-initialisation ablation: CodeT5+'s architecture, new weights).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,7 @@ from typing import Any
 import yaml
 
 from codeit.execute.limits import SEARCH_LIMITS, Limits
-from codeit.policy.config import PolicyConfig
+from codeit.policy.config import DTYPES, PolicyConfig
 
 
 @dataclass
@@ -85,6 +90,12 @@ class LearnerConfig:
     precision: str = "auto"
     """Training arithmetic: "fp32", "bf16" (fp32 weights, optimizer and loss; bf16 matmuls) or "auto"
     (bf16 where the device computes it natively: a GPU that says so, a CPU with AVX512-BF16 or AMX)."""
+    checkpoint_seconds: float = 10.0
+    """Seconds of training between the checkpoints a learning pass writes as it goes (the model, the
+    optimizer, the steps taken and the examples drawn), so a killed run resumes inside the pass, not
+    at its start. A checkpoint also waits 20 times its own write time, so writing them costs at most
+    about 5% of a pass: a small policy's (the ``cpu`` preset's 23 s passes) every 10 s, a paper-size
+    one's every few minutes. 0: only the finished pass is saved."""
 
 
 def _tiny_architecture() -> PolicyConfig:
@@ -95,13 +106,21 @@ def _tiny_architecture() -> PolicyConfig:
 @dataclass
 class PolicySettings:
     model: str = "default"
-    """"default" (a new policy of ``architecture``, saved in the run folder), a local path or a hub id."""
+    """"default" (a new policy of ``architecture``, saved in the run folder), a local folder, a hub id
+    (``Salesforce/codet5p-220m``), ``shipped:NAME`` or ``smollm2:SIZE``. A new run checks it first:
+    a model that is neither on this machine nor fetchable stops the run before its folder is made."""
     architecture: PolicyConfig = field(default_factory=_tiny_architecture)
     """Shape of the default policy (ignored when ``model`` names a checkpoint)."""
     device: str = "auto"
     """"cpu", "cuda" or "auto"."""
     dtype: str = "auto"
-    """"float32", "bfloat16" or "auto" (bf16 on a GPU, fp32 on a CPU)."""
+    """The dtype the sampler serves the policy in: "float32", "bfloat16", "float16" or "auto" (bf16 on
+    a GPU that computes it, fp32 on a CPU). The learner keeps fp32 weights; ``learner.precision``
+    sets its arithmetic."""
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"policy.dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
 
 
 @dataclass
@@ -134,7 +153,9 @@ class RunConfig:
     """Mutants of the seed programs added to the initial buffer."""
     seed_dirs: list[str] = field(default_factory=list)
     """Folders of seed programs (``<task_id>.dsl`` files) that start the buffer and that mutation
-    grows from; empty: the built-in seed library (``codeit.seeds.load_seeds()``)."""
+    grows from, in order; ``builtin`` names the built-in seed library (``dsl/seeds``), so
+    ``[builtin, runs/imported]`` adds imported solvers (``codeit import-solvers``) to it. Empty:
+    the built-in library alone."""
     seed_tasks: str = "arc1/training"
     """The task set the seed programs belong to (a task-set spec or a path); seeds of other tasks are left out."""
     report_set: str = ""
@@ -162,6 +183,30 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
+PAPER: dict[str, Any] = {
+    "max_search_tasks": 0,
+    "meta_iterations": 100,
+    "initial_mutants": 19_200,
+    "learner": {
+        "lr": 5e-5,
+        "batch_size": 512,
+        "policy_experiences": 90_000,
+        "mutation_experiences": 10_000,
+        "epochs": 1,
+        "warmup_epochs": 1,
+    },
+    # CodeIt's limits: each half of the encoding (demo inputs, demo outputs) cut to 512 tokens of
+    # the policy's tokenizer, programs up to 512 tokens. CodeT5+ has its own tokenizer, which the
+    # grammar constraint cannot steer: it samples unconstrained, as CodeIt did.
+    # 16 prompts x 24 samples per generate call: T5 keeps each sample's cross-attention keys of a
+    # 1,024-token prompt, about 14 GB of them at this batch in bf16.
+    "sampling": {"samples_per_task": 24, "temperature": 0.95, "max_new_tokens": 512, "batch_size": 16,
+                 "max_prompt_tokens": 1024, "constrained": False},
+    "policy": {"model": "Salesforce/codet5p-220m"},
+}
+"""CodeIt's setting (Butt et al., 2024): CodeT5+ 220M with its own tokenizer, reading CodeIt's task
+encoding (the ``codeit`` format, which a checkpoint without a ``codeit_policy.json`` reads)."""
+
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {},
     "cpu": {
@@ -181,20 +226,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         "report_set": "arc1/evaluation",
         "report_max_tasks": 32,
     },
-    "paper": {
-        "max_search_tasks": 0,
-        "meta_iterations": 100,
-        "initial_mutants": 19_200,
-        "learner": {
-            "lr": 5e-5,
-            "batch_size": 512,
-            "policy_experiences": 90_000,
-            "mutation_experiences": 10_000,
-            "epochs": 1,
-            "warmup_epochs": 1,
-        },
-        "sampling": {"samples_per_task": 24, "temperature": 0.95, "max_new_tokens": 512, "batch_size": 64, "max_prompt_tokens": 2048},
-        "policy": {"architecture": {"hidden_size": 768, "num_layers": 12, "num_heads": 12, "intermediate_size": 3072, "max_positions": 4096}},
+    "paper": PAPER,
+    "paper-scratch": {
+        **PAPER,
+        # The from-scratch ablation: a 768x12 Llama (CodeT5+ 220M's width, and the depth of each of
+        # its two stacks) over the DSL tokenizer, reading our compact encoding, its samples
+        # constrained to the grammar; the prompt budget and batch of the preset it was.
+        "sampling": {**PAPER["sampling"], "max_prompt_tokens": 2048, "batch_size": 64, "constrained": True},
+        "policy": {"model": "default",
+                   "architecture": {"hidden_size": 768, "num_layers": 12, "num_heads": 12,
+                                    "intermediate_size": 3072, "max_positions": 4096}},
     },
 }
 
@@ -211,6 +252,8 @@ def _apply(obj: Any, overrides: dict[str, Any], where: str) -> Any:
             if not isinstance(value, dict):
                 raise ValueError(f"{where}.{key}: expected a mapping of settings, got {value!r}")
             value = _apply(current, value, f"{where}.{key}")
+        elif isinstance(value, bool) and current is not None and not isinstance(current, bool):
+            raise ValueError(f"{where}.{key}: expected {type(current).__name__}, got {value!r}")
         elif current is not None and value is not None and not isinstance(value, type(current)):
             if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
@@ -223,19 +266,74 @@ def _apply(obj: Any, overrides: dict[str, Any], where: str) -> Any:
         raise ValueError(f"{where}: {exc}") from None
 
 
+AT_LEAST: dict[str, float] = {
+    # counts where 0 means all, none or off
+    "max_search_tasks": 0, "meta_iterations": 0, "initial_mutants": 0, "report_max_tasks": 0,
+    "execution.threads": 0, "sampling.top_k": 0, "sampling.cpu_threads": 0, "sampling.temperature": 0,
+    "learner.policy_experiences": 0, "learner.mutation_experiences": 0, "learner.epochs": 0,
+    "learner.warmup_epochs": 0, "learner.cpu_threads": 0, "learner.weight_decay": 0,
+    "learner.priority_floor": 0, "learner.checkpoint_seconds": 0,
+    # counts that must be positive
+    "tasks_per_step": 1, "sampling.samples_per_task": 1, "sampling.max_new_tokens": 1,
+    "sampling.max_prompt_tokens": 1, "sampling.batch_size": 1, "learner.batch_size": 1,
+}
+"""The least value of each numeric setting (by its dotted name)."""
+ABOVE_ZERO = ("learner.lr", "sampling.top_p")
+"""Settings that must be greater than 0."""
+
+
+def check_ranges(config: RunConfig) -> None:
+    """Raise ValueError naming the first setting out of its range (a negative count, a zero batch)."""
+
+    def value(name: str):
+        node: Any = config
+        for part in name.split("."):
+            node = getattr(node, part)
+        return node
+
+    for name, least in AT_LEAST.items():
+        if value(name) < least:
+            raise ValueError(f"config.{name}: must be at least {least:g}, got {value(name)!r}")
+    for name in ABOVE_ZERO:
+        if not value(name) > 0:
+            raise ValueError(f"config.{name}: must be greater than 0, got {value(name)!r}")
+    if config.sampling.top_p > 1:
+        raise ValueError(f"config.sampling.top_p: must be at most 1, got {config.sampling.top_p!r}")
+    if config.mode not in ("sync", "overlapped"):
+        raise ValueError(f"config.mode: must be 'sync' or 'overlapped', got {config.mode!r}")
+
+
 def make_config(preset: str = "tiny", overrides: dict[str, Any] | None = None) -> RunConfig:
-    """A preset with overrides applied (nested mappings for the sections)."""
+    """A preset with overrides applied (nested mappings for the sections), its values checked."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
     config = _apply(RunConfig(preset=preset), PRESETS[preset], f"preset {preset}")
-    return _apply(config, overrides or {}, "config")
+    config = _apply(config, overrides or {}, "config")
+    check_ranges(config)
+    return config
+
+
+class _SettingsLoader(yaml.SafeLoader):
+    """YAML as settings are written: ``2e-4`` is a float (YAML 1.1 reads a float only with a dot)."""
+
+
+_SettingsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def read_yaml(text: str) -> Any:
+    """A YAML document of settings (``yaml.safe_load`` that reads ``2e-4`` as a float)."""
+    return yaml.load(text, Loader=_SettingsLoader)
 
 
 def load_config(path: str | Path) -> RunConfig:
     """A YAML file of settings; its ``preset`` key (default ``tiny``) names the base."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = read_yaml(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

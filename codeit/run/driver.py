@@ -45,6 +45,12 @@ from codeit.seeds import Seed
 from codeit.tasks import Task, load_tasks
 
 
+def sampling_seed(config: RunConfig, iteration: int, start: int) -> int:
+    """The seed of the programs sampled for the search tasks from ``start`` on in ``iteration``:
+    fixed by the run's seed and the step, so a step sampled again after a stop draws the same."""
+    return int(np.random.SeedSequence([config.seed, iteration, start]).generate_state(1)[0])
+
+
 def resolve_device(name: str) -> str:
     if name != "auto":
         return name
@@ -103,6 +109,11 @@ class Run:
         if new_run:
             self.seed_set()
             self.report_tasks()
+        if (config.policy.model != "default" and not config.ablation.mutation_only
+                and not (self.dir / "checkpoints" / "initial").exists()):
+            from codeit.policy.shipped import require_model
+
+            require_model(config.policy.model, "policy.model")  # before any work, not after the warm-up's
         self.device = resolve_device(config.policy.device)
         ex = config.execution
         self.limits = ex.limits
@@ -236,6 +247,7 @@ class Run:
                 self._adopt_checkpoint(learner, sampler)
             tasks = self.search_tasks[start : start + step_size]
             t0 = time.perf_counter()
+            sampler.set_samples(config.sampling.samples_per_task, seed=sampling_seed(config, iteration, start))
             samples = sampler.sample_tasks(tasks)
             dt = time.perf_counter() - t0
             sample_seconds += dt
@@ -251,15 +263,16 @@ class Run:
             hashes = [(e.task_id, h) for e, h in zip(step.experiences, step.hashes)]
             if not config.ablation.relabel:
                 experiences = [e for e in experiences if e.demo_accuracy == 1.0]
-            self.store.add_experiences(experiences, output_hashes=hashes)
-            self.store.add_solutions([to_solution(c, iteration) for c in step.candidates])
-            policy_only.add(step.candidates)
-            cumulative.add(step.candidates)
             stats.add(step.stats)
             done = start + len(tasks)
-            self.clock.add("store", time.perf_counter() - t0)
+            # The step's rows and the progress that counts them in ONE transaction: a step is either
+            # stored and counted, or neither (and then sampled again, with the same seed).
             self.state.sampling = SamplingProgress(iteration, done, dataclasses.replace(stats), sample_seconds)
-            self._save()
+            self.state.stage_seconds = dict(self.clock.seconds)
+            self.state.commit_step(self.store, experiences, hashes, [to_solution(c, iteration) for c in step.candidates])
+            self.clock.add("store", time.perf_counter() - t0)
+            policy_only.add(step.candidates)
+            cumulative.add(step.candidates)
             bar.update(len(tasks))
             bar.set_postfix(parsed=f"{stats.parse_rate:.0%}", solved=len(policy_only.solved()))
         bar.close()
@@ -425,6 +438,7 @@ class Run:
 
         tasks = self.report_tasks()
         t0 = time.perf_counter()
+        sampler.set_samples(config.sampling.samples_per_task, seed=sampling_seed(config, config.meta_iterations + 1, 0))
         step = search_step(tasks, sampler.sample_tasks(tasks), self.executor, relabel_experiences=False)
         self.clock.add("report_set", time.perf_counter() - t0)
         solved = solved_tasks(step.candidates)

@@ -1,7 +1,10 @@
 """Large-budget evaluation of one checkpoint: sample N programs per task, run, pick 3, count solved.
 
 Resumable: the output folder's store holds every candidate found and the progress (round of
-sampling, tasks done), written after every step of tasks; running again continues.
+sampling, tasks done), written together after every step of tasks; running again continues, and
+each step's programs are drawn with a seed of its own (run seed, round, first task), so a resumed
+evaluation samples what an uninterrupted one does. The checkpoint is checked, and the sampler
+started, before the folder is made: a start that fails leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -34,45 +38,60 @@ def evaluate_checkpoint(
     sampler_factory=None,
 ) -> dict:
     """Sample ``samples_per_task`` programs for every task (in rounds of config.sampling.samples_per_task)."""
+    from codeit.policy.shipped import require_model
+    from codeit.run.driver import sampling_seed
+
     if sampler_factory is None:
         from codeit.run.sampling import open_run_sampler as sampler_factory
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    store = ExperienceStore(out_dir / "evaluation.db")
+    require_model(str(checkpoint), "checkpoint")
     meta = {"checkpoint": str(checkpoint), "tasks": [t.id for t in tasks], "samples_per_task": samples_per_task}
-    stored_meta = store.get_state("evaluation")
-    if stored_meta is not None and stored_meta != meta:
-        raise ValueError(f"{out_dir} holds an evaluation of other settings ({stored_meta['checkpoint']}, "
-                         f"{len(stored_meta['tasks'])} tasks, {stored_meta['samples_per_task']} samples): use a new folder")
-    store.set_state("evaluation", meta)
+    db = out_dir / "evaluation.db"
+    if db.exists():
+        with ExperienceStore(db) as store:
+            stored_meta = store.get_state("evaluation")
+        if stored_meta is not None and stored_meta != meta:
+            raise ValueError(f"{out_dir} holds an evaluation of other settings ({stored_meta['checkpoint']}, "
+                             f"{len(stored_meta['tasks'])} tasks, {stored_meta['samples_per_task']} samples): use a new folder")
     per_round = config.sampling.samples_per_task
     rounds = math.ceil(samples_per_task / per_round)
-    progress = store.get_state("progress", {"round": 0, "tasks_done": 0, "stats": {}, "sample_seconds": 0.0})
-    stats = StepStats(**progress["stats"]) if progress["stats"] else StepStats()
     by_id = {t.id: t for t in tasks}
     ex = config.execution
     if executor is None:
         executor = make_executor(ex.backend, limits=ex.limits, threads=ex.threads)
     print(describe(executor), flush=True)
     sampler = sampler_factory(config, Path(checkpoint), device)
+    made = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        store = ExperienceStore(db)
+        store.set_state("evaluation", meta)
+    except BaseException:
+        sampler.close()
+        if made:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    progress = store.get_state("progress", {"round": 0, "tasks_done": 0, "stats": {}, "sample_seconds": 0.0})
+    stats = StepStats(**progress["stats"]) if progress["stats"] else StepStats()
     started = time.perf_counter()
     bar = tqdm(total=rounds * len(tasks), initial=progress["round"] * len(tasks) + progress["tasks_done"],
                desc="evaluation", unit="task")
     try:
         for r in range(progress["round"], rounds):
             n = min(per_round, samples_per_task - r * per_round)
-            sampler.set_samples(n, seed=config.seed + r)
             first = progress["tasks_done"] if r == progress["round"] else 0
             for start in range(first, len(tasks), config.tasks_per_step):
                 batch = tasks[start : start + config.tasks_per_step]
                 t0 = time.perf_counter()
+                sampler.set_samples(n, seed=sampling_seed(config, r, start))
                 samples = sampler.sample_tasks(batch)
                 progress["sample_seconds"] += time.perf_counter() - t0
                 step = search_step(batch, samples, executor, relabel_experiences=False)
-                store.add_solutions([to_solution(c, r) for c in step.candidates])
                 stats.add(step.stats)
                 progress.update(round=r, tasks_done=start + len(batch), stats=dataclasses.asdict(stats))
-                store.set_state("progress", progress)
+                # The step's candidates and the progress that counts them in one transaction.
+                store.add_experiences((), solutions=[to_solution(c, r) for c in step.candidates],
+                                      state={"progress": progress})
                 bar.update(len(batch))
             progress.update(round=r + 1, tasks_done=0)
             store.set_state("progress", progress)

@@ -141,6 +141,11 @@ class RunState:
         """Replace the stored record with this one (one transaction)."""
         store.set_state(RUN_STATE_KEY, self.to_json())
 
+    def commit_step(self, store: "ExperienceStore", experiences, output_hashes, solutions) -> None:
+        """Store one sampling step's experiences (with their output hashes) and candidate solutions,
+        and this record (which counts the step), in ONE transaction."""
+        store.add_experiences(experiences, output_hashes, solutions=solutions, state={RUN_STATE_KEY: self.to_json()})
+
     def commit_iteration(self, store: "ExperienceStore", iteration: int, metrics_row: dict) -> None:
         """Store this record and the metrics row of ``iteration`` in ONE transaction."""
         store.commit_iteration(iteration, metrics_row, {RUN_STATE_KEY: self.to_json()})

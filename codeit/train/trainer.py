@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -47,6 +47,23 @@ class Example:
 
     prompt: str
     program: str
+
+
+@dataclass
+class PassProgress:
+    """How far one call of :func:`train` got: what a checkpoint inside the pass keeps, and what a
+    resumed call continues from (its model and optimizer restored by the caller)."""
+
+    steps: int = 0
+    """Optimizer steps taken (over every epoch of the call)."""
+    losses: list[float] = field(default_factory=list)
+    """The loss of each of those steps."""
+    tokens: int = 0
+    """Tokens they processed."""
+    seconds: float = 0.0
+    """Wall seconds they took (over every resumed call)."""
+    torch_rng: object = None
+    """``torch.get_rng_state()`` after the last step (None: not taken yet)."""
 
 
 @dataclass(frozen=True)
@@ -238,6 +255,53 @@ def packed_loss(model, packed: PackedRow, device: str = "cpu", *, reduction: str
     )
     logits = out.logits.reshape(-1, out.logits.shape[-1]).float()
     return F.cross_entropy(logits, packed.targets.to(device), reduction=reduction)
+
+
+PADDED_TOKENS = 32_768
+"""Most padded tokens (rows x longest prompt plus program) the padded path runs at once: a larger
+batch (CodeIt's 512 examples of up to 1,024 + 512 tokens through CodeT5+) is split into
+micro-batches whose gradients add up to the whole batch's, as CodeIt accumulated 64 batches of 8."""
+
+
+def _padded_step(policy, forward, batch: list[dict], device: str, precision: str, max_tokens: int = PADDED_TOKENS):
+    """Loss and gradients (left in ``.grad``) of one batch through the padded path, in micro-batches
+    of at most ``max_tokens`` padded tokens; returns the batch's mean token loss and its input tokens.
+
+    Each micro-batch's mean loss is weighted by its share of the batch's loss tokens (an
+    encoder-decoder's labels; a decoder-only model's labels after the first, which it predicts),
+    so the gradient is the whole batch's however it is split. A batch within the budget is one
+    micro-batch, computed as before.
+    """
+    import torch
+
+    skip = 0 if policy.is_encoder_decoder else 1
+
+    def loss_tokens(row) -> int:
+        return sum(1 for t in row["labels"][skip:] if t != -100)
+
+    def padded_size(rows) -> int:
+        return len(rows) * max(len(r["input_ids"]) + (len(r["labels"]) if skip == 0 else 0) for r in rows)
+
+    parts: list[list[dict]] = [[]]
+    for row in batch:
+        if parts[-1] and padded_size(parts[-1] + [row]) > max_tokens:
+            parts.append([])
+        parts[-1].append(row)
+    total = max(1, sum(loss_tokens(r) for r in batch))
+    loss_sum = torch.zeros((), dtype=torch.float32)
+    tokens = 0
+    for part in parts:
+        inputs = {k: v.to(device) for k, v in _collate(part, policy.format.pad_id, policy.is_encoder_decoder).items()}
+        with _autocast(precision, device):
+            if policy.is_encoder_decoder:
+                out = forward(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], labels=inputs["labels"])
+            else:
+                out = forward(**inputs)
+        share = sum(loss_tokens(r) for r in part) / total
+        (out.loss * share).backward()
+        loss_sum += out.loss.detach().float().cpu() * share
+        tokens += int(inputs["attention_mask"].sum())
+    return loss_sum, tokens
 
 
 def padded_loss(policy, rows: Sequence[dict[str, list[int]]], device: str = "cpu"):
@@ -625,6 +689,9 @@ def train(
     workers: int = 0,
     optimizer=None,
     warmup_steps: int = 0,
+    lr_scale: Callable[[int], float] | None = None,
+    resume: PassProgress | None = None,
+    after_step: Callable[[PassProgress], None] | None = None,
 ) -> TrainStats:
     """One or more passes of AdamW over ``examples`` in shuffled batches; the model is left in eval mode.
 
@@ -641,6 +708,12 @@ def train(
     the loss per program token are the same either way. ``optimizer``: an AdamW over the model's
     parameters to continue with (pretraining resumes one across segments; None: a new one).
     ``warmup_steps``: the learning rate rises linearly from 0 to ``lr`` over the first steps of this call.
+    ``lr_scale``: the learning rate of this call's step ``i`` (from 0) is ``lr * lr_scale(i)`` instead
+    (a caller that splits one schedule across calls, as pretraining does across segments).
+    ``resume``: continue a pass stopped after ``resume.steps`` steps (the model and ``optimizer``
+    restored as they were then): the same batches are drawn and the steps already taken skipped, so
+    the pass ends as an uninterrupted one does. ``after_step``: called with the progress after every
+    step (what a checkpoint inside the pass saves).
     """
     import torch
 
@@ -664,8 +737,12 @@ def train(
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    losses: list[float] = []
-    tokens = 0
+    done = resume or PassProgress()
+    if done.torch_rng is not None:
+        torch.set_rng_state(done.torch_rng)
+    losses: list[float] = list(done.losses)
+    tokens = done.tokens
+    step = 0
     n_steps = epochs * math.ceil(len(rows) / batch_size)
     forward = torch.compile(model, dynamic=True) if compile else model
     mode = packed_attention(model) if packing and not fused else contextlib.nullcontext()
@@ -684,6 +761,9 @@ def train(
             cleanup.callback(pool.shutdown)
         for _ in range(epochs):
             for batch_index in _length_bucketed_batches(rows, batch_size, rng):
+                step += 1
+                if step <= done.steps:
+                    continue  # taken before the pass was stopped
                 batch = [rows[k] for k in batch_index]
                 if fused:
                     optimizer.zero_grad(set_to_none=True)
@@ -694,17 +774,15 @@ def train(
                         loss = packed_loss(forward, packed, device)
                     batch_tokens = packed.tokens
                 else:
-                    inputs = {k: v.to(device) for k, v in _collate(batch, policy.format.pad_id, policy.is_encoder_decoder).items()}
-                    with _autocast(precision, device):
-                        if policy.is_encoder_decoder:
-                            out = forward(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], labels=inputs["labels"])
-                        else:
-                            out = forward(**inputs)
-                    loss = out.loss
-                    batch_tokens = int(inputs["attention_mask"].sum())
+                    optimizer.zero_grad(set_to_none=True)
+                    loss, batch_tokens = _padded_step(policy, forward, batch, device, precision)
+                if lr_scale is not None:
+                    step_lr = lr * lr_scale(len(losses))
+                else:
+                    step_lr = lr * min(1.0, (len(losses) + 1) / warmup_steps) if warmup_steps else lr
                 for group in optimizer.param_groups:
-                    group["lr"] = lr * min(1.0, (len(losses) + 1) / warmup_steps) if warmup_steps else lr
-                if not fused:
+                    group["lr"] = step_lr
+                if packing and not fused:
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -713,6 +791,9 @@ def train(
                 tokens += batch_tokens
                 if progress is not None:
                     progress(len(losses), n_steps, losses[-1])
+                if after_step is not None:
+                    after_step(PassProgress(len(losses), losses, tokens,
+                                            done.seconds + time.perf_counter() - started, torch.get_rng_state()))
     model.eval()
     tail = losses[-max(1, len(losses) // 10) :]
     return TrainStats(
@@ -722,5 +803,5 @@ def train(
         mean_loss=float(np.mean(losses)),
         final_loss=float(np.mean(tail)),
         tokens=tokens,
-        seconds=time.perf_counter() - started,
+        seconds=done.seconds + time.perf_counter() - started,
     )
