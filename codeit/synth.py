@@ -875,12 +875,13 @@ def exclusion_of(names: Iterable[str], load_source: Callable[[str], Iterable], *
 
 def generate_corpus(config: SynthConfig, load_source: Callable[[str], Iterable], *,
                     heldout: Sequence[str] = HELDOUT_SETS, cache: str | Path | None = None,
-                    workers: int = 0, progress=None) -> SynthResult:
+                    workers: int = 0, progress=None, seeds: Sequence | None = None) -> SynthResult:
     """A pretraining or initial corpus: ``generate`` with every task of the ``heldout`` sets
     excluded by program text, by outputs and by behaviour (no corpus program solves a held-out
-    task)."""
+    task). ``seeds``: the programs to mutate (default: the seed library)."""
     exclusion = exclusion_of(heldout, load_source, cache=cache)
-    return generate(config, load_source(config.source), exclusion=exclusion, workers=workers, progress=progress)
+    return generate(config, load_source(config.source), seeds=seeds, exclusion=exclusion, workers=workers,
+                    progress=progress)
 
 
 def write_named(name: str, result: SynthResult, *, exclude: Sequence[str] = (),

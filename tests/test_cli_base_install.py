@@ -162,7 +162,7 @@ def test_run_config_and_report_need_no_extra(tmp_path):
         from codeit.run.config import make_config, save_config, load_config
         from codeit.policy.config import PolicyConfig
         from codeit.run import report
-        config = make_config("paper", {{"policy": {{"architecture": {{"hidden_size": 64, "num_heads": 1}}}}}})
+        config = make_config("paper-scratch", {{"policy": {{"architecture": {{"hidden_size": 64, "num_heads": 1}}}}}})
         assert config.policy.architecture == PolicyConfig(hidden_size=64, num_layers=12, num_heads=1,
                                                           intermediate_size=3072, max_positions=4096)
         save_config(config, Path({str(tmp_path)!r}) / "config.yaml")

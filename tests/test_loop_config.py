@@ -13,7 +13,8 @@ def test_paper_preset_has_codeits_settings():
     assert c.learner.lr == 5e-5 and c.learner.batch_size == 512
     assert (c.learner.policy_experiences, c.learner.mutation_experiences) == (90_000, 10_000)
     assert c.meta_iterations == 100 and c.max_search_tasks == 0
-    assert c.policy.architecture.num_layers == 12
+    assert c.policy.model == "Salesforce/codet5p-220m"
+    assert make_config("paper-scratch").policy.architecture.num_layers == 12
 
 
 def test_architecture_override_is_validated():

@@ -1,8 +1,11 @@
 """Import a file of arc-dsl style solver functions into a seed folder.
 
 The file is read as text (never imported or run as Python): each ``def solve_<task_id>(I):`` must
-be a straight-line solver. Each becomes ``<out>/<task_id>.dsl`` in canonical program text; point
-a run at the folder with the ``extra_seeds`` setting. Anything that is not a straight-line solver
+be a straight-line solver. Each becomes ``<out>/<task_id>.dsl`` in canonical program text; a run
+seeds from the folder through its ``seed_dirs`` setting (``--set 'seed_dirs=[builtin, OUT]'``: the
+built-in library and the imported solvers), as does ``codeit pretrain``; ``codeit mutate`` takes
+the folder as ``--seeds``.
+Anything that is not a straight-line solver
 is rejected with its line and nothing is written; so is an --out that is not a folder, and a
 ``<task_id>.dsl`` there that is a symbolic link or not a file (codeit never writes through a link).
 """
@@ -53,5 +56,6 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for task_id, target in targets.items():
         write_file(target, print_program(programs[task_id]))
-    print(f"imported {len(programs)} solvers from {args.file} into {out}/")
+    print(f"imported {len(programs)} solvers from {args.file} into {out}/; "
+          f"seed a run with them: codeit run --set 'seed_dirs=[builtin, {out}]'")
     return 0

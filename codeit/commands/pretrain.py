@@ -6,7 +6,9 @@ tokens/s, and the policy's samples on ARC-AGI-1 evaluation and the held-out set)
 with the same OUT resumes at the last saved segment. The checkpoint is what ``codeit run`` starts
 from with ``--set policy.model=OUT/checkpoint``. ``--set init=smollm2:135m`` starts from the
 pretrained SmolLM2-135M-Instruct instead of a new policy (``codeit.policy.smollm2``; the
-``smollm2`` extra).
+``smollm2`` extra); a model that is not on this machine stops the command before OUT is made.
+The corpus's mutants grow from the seed folders of ``seed_dirs``, as a run's
+(``--set 'seed_dirs=[builtin, runs/imported]'`` adds imported solvers to the built-in library).
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ def main(args: argparse.Namespace) -> int:
         else:
             base[key] = value
     config = PretrainConfig.from_dict(base)
+    from pathlib import Path
+
+    from codeit.policy.shipped import require_model
+
+    if not (Path(args.out) / "checkpoint").exists():  # (a resumed pretraining has its own weights)
+        require_model(config.init, setting="init")
     summary = pretrain(config, args.out)
     print(json.dumps({k: v for k, v in summary.items() if k != "segment_losses"}, indent=1))
     return 0

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+"""The dtypes a policy can be served in (``policy.dtype``; ``codeit.policy.model.resolve_dtype``)."""
+
 
 @dataclass(frozen=True)
 class PolicyConfig:

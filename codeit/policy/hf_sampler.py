@@ -43,6 +43,7 @@ class HFSampler(Sampler):
     def __init__(self, policy: Policy | str, *, device: str = "cpu", dtype=None, share_prefill: bool = True,
                  static_cache: bool = True):
         """``policy``: a loaded ``Policy`` or the folder / hub id of one. ``device``: torch device.
+        ``dtype``: the torch dtype the model is served in, reloaded weights included (None: as saved).
         ``share_prefill``: compute each decoder-only prompt's key/value cache once for its n samples
         (generate alone would prefill every copy). ``static_cache``: decode shared prefills into a
         preallocated cache (False: transformers' growing cache, the baseline of bench/sample.py)."""
@@ -51,7 +52,8 @@ class HFSampler(Sampler):
         self.static_cache = static_cache
         self.dtype = dtype
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, dtype=dtype)
-        self.policy.model.to(device)
+        # ``dtype`` (a torch dtype; None: as saved) holds for a policy handed over loaded, too.
+        self.policy.model.to(device=device, dtype=dtype)
         self.policy.model.eval()
 
     @property

@@ -23,10 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from codeit.policy import tokenizer as dsl_tok
-from codeit.policy.config import PolicyConfig
+from codeit.policy.config import DTYPES, PolicyConfig
 
 POLICY_FILE = "codeit_policy.json"
 """Written beside the weights: how this policy's prompts are encoded."""
+
+VERY_LONG = 10**9
+"""The token limit given to an encoder-decoder's tokenizer: none (relative positions)."""
 
 
 @dataclass
@@ -159,8 +162,29 @@ class Policy:
 
 
 def max_positions(config) -> int | None:
-    """Longest sequence a model config allows, when it says (T5's relative positions do not)."""
+    """Longest prompt plus program a model config allows, when it says.
+
+    None for an encoder-decoder: the encoder reads the prompt and the decoder writes the program,
+    so no one sequence holds both, and T5's relative positions have no fixed end. (A T5 config may
+    still carry ``n_positions: 512``, CodeT5+'s does: read as a limit on prompt plus program, it
+    would leave a 512-token program no room for any prompt.)
+    """
+    if getattr(config, "is_encoder_decoder", False):
+        return None
     return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+
+
+def resolve_dtype(name: str, device: str):
+    """The torch dtype a policy is served in (``policy.dtype``): ``auto`` is bfloat16 on a GPU that
+    computes it, float32 on a CPU (vLLM's CPU kernels want fp32 for tiny models)."""
+    import torch
+
+    if name not in DTYPES:
+        raise ValueError(f"policy.dtype must be one of {', '.join(DTYPES)}, got {name!r}")
+    if name == "auto":
+        gpu = device.startswith("cuda") and torch.cuda.is_available()
+        return torch.bfloat16 if gpu and torch.cuda.is_bf16_supported() else torch.float32
+    return getattr(torch, name)
 
 
 def _load_policy_tokenizer(where: str, is_encoder_decoder: bool, local_files_only: bool):
@@ -169,6 +193,10 @@ def _load_policy_tokenizer(where: str, is_encoder_decoder: bool, local_files_onl
         tokenizer.pad_token = tokenizer.eos_token
     # Decoder-only batches are left-padded so every prompt ends where generation starts.
     tokenizer.padding_side = "right" if is_encoder_decoder else "left"
+    if is_encoder_decoder:
+        # CodeT5+'s tokenizer says 512 tokens, and warns of "indexing errors" past it; T5's relative
+        # positions take any length, and the run's encoding keeps prompts within its own budget.
+        tokenizer.model_max_length = VERY_LONG
     return tokenizer
 
 

@@ -34,16 +34,37 @@ class InitialBuffer:
     """Mutants that ran OK on every input of their task and were kept."""
 
 
+BUILTIN = "builtin"
+"""The name of the built-in seed library (``dsl/seeds``) in a list of seed folders."""
+
+
+def load_seed_programs(seed_dirs: Sequence[str]) -> list[Seed]:
+    """The seed programs of ``seed_dirs`` in order: folders of ``<task_id>.dsl`` programs (the
+    built-in library as ``builtin``; an empty list is the built-in library alone).
+
+    A task may have seeds from several folders (a built-in seed and an imported solver); the same
+    program text for the same task is kept once, where it first appears.
+    """
+    seeds: list[Seed] = []
+    seen: set[tuple[str, str]] = set()
+    for folder in seed_dirs or [BUILTIN]:
+        for seed in load_seeds(None if folder == BUILTIN else folder):
+            key = (seed.task_id, seed.text.strip())
+            if key not in seen:
+                seen.add(key)
+                seeds.append(seed)
+    return seeds
+
+
 def load_seed_set(seed_dirs: Sequence[str], seed_tasks: str) -> tuple[list[Seed], dict[str, Task]]:
     """The seed programs and the tasks they belong to.
 
-    ``seed_dirs``: folders of ``.dsl`` programs (each named ``<task_id>.dsl``); empty means the
-    built-in seed library. ``seed_tasks``: the task set the seeds are programs for (a spec of
-    :func:`codeit.tasks.load_tasks`). Seeds whose task is not in that set are left out.
+    ``seed_dirs``: folders of ``.dsl`` programs (:func:`load_seed_programs`). ``seed_tasks``: the
+    task set the seeds are programs for (a spec of :func:`codeit.tasks.load_tasks`). Seeds whose
+    task is not in that set are left out.
     """
     tasks = {t.id: t for t in load_tasks(seed_tasks)}
-    seeds = [s for folder in seed_dirs for s in load_seeds(folder)] if seed_dirs else load_seeds()
-    return [s for s in seeds if s.task_id in tasks], tasks
+    return [s for s in load_seed_programs(seed_dirs) if s.task_id in tasks], tasks
 
 
 def seed_experience(seed: Seed, task: Task) -> Experience:
