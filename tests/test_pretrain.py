@@ -68,3 +68,24 @@ def test_unknown_settings_are_named(tmp_path):
     path.write_text("corpus_taks: 10\n")
     with pytest.raises(ValueError, match="corpus_taks"):
         pt.load_pretrain_config(path)
+
+
+def test_the_cosine_schedule_warms_up_peaks_and_ends_at_its_floor():
+    config = pt.PretrainConfig(lr_schedule="cosine", warmup_steps=10, min_lr_ratio=0.1)
+    scale = [pt.lr_multiplier(config, step, 110) for step in range(110)]
+    assert scale[0] == pytest.approx(0.1) and scale[9] == pytest.approx(1.0)
+    assert scale[10] == pytest.approx(1.0) and scale[-1] == pytest.approx(0.1)
+    decay = scale[10:]
+    assert all(a >= b for a, b in zip(decay, decay[1:])) and decay[50] < 0.6
+
+
+def test_the_constant_schedule_stays_at_the_peak_after_warm_up():
+    config = pt.PretrainConfig(warmup_steps=4)
+    assert [pt.lr_multiplier(config, step, 100) for step in (0, 3, 4, 99)] == [0.25, 1.0, 1.0, 1.0]
+
+
+def test_a_bad_schedule_is_named():
+    with pytest.raises(ValueError, match="lr_schedule"):
+        pt.PretrainConfig(lr_schedule="linear")
+    with pytest.raises(ValueError, match="min_lr_ratio"):
+        pt.PretrainConfig(min_lr_ratio=2.0)

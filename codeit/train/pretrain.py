@@ -47,15 +47,23 @@ class PretrainConfig:
     """Synthetic tasks in the corpus, one training example each."""
     corpus_seed: int = 1
     """Seed of the corpus (the held-out sets use their own; the corpus excludes them anyway)."""
+    seed_dirs: list[str] = field(default_factory=list)
+    """Folders of seed programs whose mutants make the corpus's mutant share, as a run's
+    ``seed_dirs`` (``builtin``: the built-in library; empty: it alone)."""
     architecture: PolicyConfig = field(default_factory=_small_architecture)
     """Shape of the new policy (ignored when ``init`` names a checkpoint)."""
     init: str = "default"
     """"default" (a new policy of ``architecture``), or a model to start from: a local path, a hub id,
     ``shipped:NAME`` or ``smollm2:SIZE`` (``codeit.policy.shipped.resolve_model``)."""
     lr: float = 2e-3
-    """AdamW learning rate (constant after a short warm-up)."""
+    """AdamW peak learning rate, reached after ``warmup_steps``."""
     warmup_steps: int = 100
     """Steps of linear learning-rate warm-up from zero."""
+    lr_schedule: str = "constant"
+    """After warm-up: "constant" at ``lr``, or "cosine": down to ``lr * min_lr_ratio`` at the last step
+    (a small model's loss keeps falling as the step noise of a constant rate goes away)."""
+    min_lr_ratio: float = 0.05
+    """Where the cosine schedule ends, as a fraction of ``lr``."""
     batch_size: int = 32
     """Examples per optimizer step."""
     epochs: int = 1
@@ -76,6 +84,14 @@ class PretrainConfig:
     """Seed of the model's initialisation and of the example order."""
     threads: int = 1
     """Torch threads (0: one per core). One is fastest for a small model on a shared 2-core machine."""
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ValueError(f"min_lr_ratio must be within [0, 1], got {self.min_lr_ratio}")
+        if not isinstance(self.seed_dirs, list) or not all(isinstance(d, str) for d in self.seed_dirs):
+            raise ValueError(f"seed_dirs: expected a list of folder names, got {self.seed_dirs!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -120,11 +136,12 @@ def build_corpus(config: PretrainConfig, out_dir: Path, progress: Callable[[int,
     path = out_dir / "corpus.jsonl"
     if path.exists():
         return path
+    from codeit.search.initial import load_seed_programs
     from codeit.synth import SynthConfig, generate_corpus
     from codeit.tasks import load_tasks
 
     result = generate_corpus(SynthConfig(n_tasks=config.corpus_tasks, seed=config.corpus_seed), load_tasks,
-                             progress=progress)
+                             progress=progress, seeds=load_seed_programs(config.seed_dirs))
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as f:
         for t in result.tasks:
@@ -184,6 +201,18 @@ def _save(out_dir: Path, policy, optimizer, state: PretrainState) -> None:
         os.replace(final, old)
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def lr_multiplier(config: PretrainConfig, step: int, steps_total: int) -> float:
+    """The learning rate of global step ``step`` (from 0) as a fraction of ``config.lr``."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    if config.lr_schedule == "constant":
+        return 1.0
+    decay_steps = max(1, steps_total - config.warmup_steps - 1)
+    progress = min(1.0, (step - config.warmup_steps) / decay_steps)
+    floor = config.min_lr_ratio
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def _start(out_dir: Path, config: PretrainConfig):
@@ -270,7 +299,8 @@ def pretrain(config: PretrainConfig, out_dir: str | Path, *, log: Callable[[str]
 
             stats = train(policy, [examples[k] for k in chosen], lr=config.lr, batch_size=config.batch_size,
                           max_seq_len=max_seq, seed=config.seed * 100_003 + segment, optimizer=optimizer,
-                          warmup_steps=max(0, config.warmup_steps - state.steps), progress=step_progress)
+                          lr_scale=lambda i, first=state.steps: lr_multiplier(config, first + i, steps_total),
+                          progress=step_progress)
             state.segments_done = segment + 1
             state.steps += stats.steps
             state.tokens += stats.tokens
