@@ -7,7 +7,7 @@ Public API (what the loop calls):
 - ``model.PolicyConfig``, ``model.create_policy``, ``model.load_policy``, ``model.Policy``.
 - ``sampler.SamplingConfig``, ``sampler.Sampler``, ``sampler.Sample``, ``backends.open_sampler``,
   ``sampler.task_prompts``; backends ``hf_sampler.HFSampler`` and ``vllm_sampler.VLLMSampler``.
-- ``constrained.DSLConstraint``: every sample parses (transformers backend).
+- ``constrained.DSLGrammar``: every sample parses (``DSLConstraint`` for transformers, ``GrammarRequest`` for vLLM).
 - ``toy.toy_policy``: a tiny policy trained for seconds, for tests and benchmarks.
 
 See README.md beside this file.

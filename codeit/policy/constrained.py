@@ -18,7 +18,13 @@ It also keeps the program within ``max_new_tokens``: a new ``x`` line is offered
 longest line plus a longest output line still fit, and the output line's callee only if its
 call fits, so a constrained sample always finishes (it needs ``max_new_tokens >= 8``).
 
-Requires the DSL tokenizer (``codeit.policy.tokenizer``); the vLLM backend does not support it.
+One grammar, two drivers: ``DSLGrammar`` holds the automaton (``start``, ``allowed``,
+``advance``) over one policy's vocabulary; ``DSLConstraint`` drives it for transformers
+``generate`` (a ``LogitsProcessor`` over the batch's rows), and ``codeit.policy.vllm_sampler``
+drives the same grammar per vLLM request (``GrammarRequest``: a request's own token budget, its
+generated tokens replayed from wherever the engine put it in the batch).
+
+Requires the DSL tokenizer (``codeit.policy.tokenizer``).
 """
 
 from __future__ import annotations
@@ -55,21 +61,22 @@ class _Row:
     args: list[Ref] = field(default_factory=list)
 
 
-class DSLConstraint:
-    """A ``LogitsProcessor``: masks, per row, the tokens that no parsable program continues with."""
+def check_budget(max_new_tokens: int) -> None:
+    """Refuse a token budget too small for the shortest program."""
+    if max_new_tokens < SHORTEST_OUTPUT:
+        raise ValueError(f"DSLConstraint: max_new_tokens {max_new_tokens} is under {SHORTEST_OUTPUT}, "
+                         "the shortest program")
 
-    def __init__(self, format, max_new_tokens: int, *, encoder_decoder: bool = False):
-        """``format``: the policy's ``model.PromptFormat`` (DSL tokenizer); ``max_new_tokens``: the
-        generation limit the program must finish within."""
+
+class DSLGrammar:
+    """The program grammar over one policy's DSL vocabulary: which tokens may come next."""
+
+    def __init__(self, format):
+        """``format``: the policy's ``model.PromptFormat`` (DSL tokenizer)."""
         if not format.dsl_vocab:
             raise ValueError("DSLConstraint needs the DSL tokenizer; this policy has a foreign one")
-        if max_new_tokens < SHORTEST_OUTPUT:
-            raise ValueError(f"DSLConstraint: max_new_tokens {max_new_tokens} is under {SHORTEST_OUTPUT}, "
-                             "the shortest program")
         vocab = format.tokenizer.get_vocab()
         self.vocab_size = len(vocab)
-        self.max_new_tokens = max_new_tokens
-        self.encoder_decoder = encoder_decoder
         self.eos = format.eos_id
         self.tok = {t: vocab[t] for t in ("=", "(", ")", ",", "\n", "O", "I")}
         self.var_ids = [vocab[f"x{k}"] for k in range(1, 100) if f"x{k}" in vocab]
@@ -86,8 +93,11 @@ class DSLConstraint:
             self.static_args.append((tid, ref, ref_info(ref, [])))
         self._static_for_type: dict = {}
         self._callees_cache: dict = {}
-        self.rows: list[_Row] | None = None
-        self.start_len = 0
+
+    @staticmethod
+    def start() -> _Row:
+        """The state of a program not yet begun."""
+        return _Row()
 
     # -----------------------------------------------------------------------------------------
     # Allowed tokens.
@@ -203,14 +213,63 @@ class DSLConstraint:
         elif row.phase == END:
             row.phase = DONE
 
-    # -----------------------------------------------------------------------------------------
+
+class GrammarRequest:
+    """One request's walk through the grammar, fed the request's generated tokens as they grow.
+
+    ``allowed`` replays whatever tokens were appended since the last call, so it does not matter
+    when or how often the caller looks (a request moved, paused or resumed keeps its place).
+    """
+
+    __slots__ = ("grammar", "max_new_tokens", "output_ids", "row", "seen")
+
+    def __init__(self, grammar: DSLGrammar, max_new_tokens: int, output_ids: list[int]):
+        """``output_ids``: the request's generated tokens, a list the engine appends to."""
+        check_budget(max_new_tokens)
+        self.grammar = grammar
+        self.max_new_tokens = max_new_tokens
+        self.output_ids = output_ids
+        self.row = grammar.start()
+        self.seen = 0
+
+    def allowed(self) -> list[int]:
+        """Token ids that may come next after the tokens generated so far."""
+        ids, row, grammar = self.output_ids, self.row, self.grammar
+        while self.seen < len(ids):
+            token = int(ids[self.seen])
+            if token < 0:  # an engine's placeholder for a token not yet copied back: read it later
+                break
+            if row.phase != DONE:
+                grammar.advance(row, token)
+            self.seen += 1
+        if row.phase == DONE:
+            return [grammar.eos]
+        ok = grammar.allowed(row, self.max_new_tokens - self.seen)
+        if not ok:  # the automaton's invariants make this unreachable; say where if not
+            raise AssertionError(f"DSLConstraint: no token may follow in phase {row.phase} "
+                                 f"with {self.max_new_tokens - self.seen} tokens left ({row})")
+        return ok
+
+
+class DSLConstraint(DSLGrammar):
+    """A transformers ``LogitsProcessor``: masks, per row, the tokens that no parsable program continues with."""
+
+    def __init__(self, format, max_new_tokens: int, *, encoder_decoder: bool = False):
+        """``format``: the policy's ``model.PromptFormat`` (DSL tokenizer); ``max_new_tokens``: the
+        generation limit the program must finish within."""
+        super().__init__(format)
+        check_budget(max_new_tokens)
+        self.max_new_tokens = max_new_tokens
+        self.encoder_decoder = encoder_decoder
+        self.rows: list[_Row] | None = None
+        self.start_len = 0
 
     def __call__(self, input_ids, scores):
         import torch
 
         n_rows, length = input_ids.shape
         if self.rows is None or len(self.rows) != n_rows or length <= self.start_len:
-            self.rows = [_Row() for _ in range(n_rows)]
+            self.rows = [self.start() for _ in range(n_rows)]
             self.start_len = length
         else:
             last = input_ids[:, -1].tolist()

