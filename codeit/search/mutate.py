@@ -17,6 +17,7 @@ longer reach ``O`` are pruned, so a mutant is as short as it can be.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from codeit.dsl import registry
 from codeit.dsl.functions import FunctionValue
 from codeit.dsl.generate import GeneratorConfig, fill_parameter
-from codeit.dsl.program import CheckFailure, Line, Program, ProgramError, Ref, ValueInfo, check, infer_line
+from codeit.dsl.program import CheckFailure, Line, Program, Ref, ValueInfo, check, infer_line
 from codeit.dsl.types import ANY, CALLABLE, is_compatible, type_of_value
 
 
@@ -92,6 +93,8 @@ def prune(program: Program) -> Program:
             for ref in (line.func, *line.args):
                 if ref.kind == "var":
                     live[int(ref.value)] = True
+    if all(live):
+        return program  # most mutants: nothing to drop
     new_index = {}
     lines = []
     for k, line in enumerate(program.lines):
@@ -118,10 +121,26 @@ def _param_types(line: Line, infos: tuple[ValueInfo, ...]):
     return (ANY,) * len(line.args)
 
 
+@cache
+def _returning(want):
+    """The primitives whose result can stand where a ``want``-typed value stood (asked per mutant:
+    computed once per type)."""
+    return tuple(p for p in registry.PRIMITIVES if is_compatible(p.return_type, want))
+
+
+@cache
+def _swaps(name: str, want) -> tuple:
+    """The primitives that may replace primitive ``name`` on a line whose value stood where a
+    ``want``-typed value did: same arity, a compatible result."""
+    old = registry.primitive(name)
+    return tuple(Ref("prim", p.name) for p in registry.PRIMITIVES
+                 if p.name != old.name and p.arity == old.arity and is_compatible(p.return_type, want))
+
+
 def draw_call(rng: np.random.Generator, infos: list[ValueInfo], want: ValueInfo, config: GeneratorConfig,
               tries: int = 30) -> tuple[Line, ValueInfo] | None:
     """A new primitive call over ``infos`` whose result can stand where a ``want`` value stood."""
-    candidates = [p for p in registry.PRIMITIVES if is_compatible(p.return_type, want.type)]
+    candidates = _returning(want.type)
     for _ in range(tries):
         spec = candidates[int(rng.integers(len(candidates)))]
         args = []
@@ -169,12 +188,7 @@ def _replace_function(rng, program, infos, at, config) -> Program | None:
     line = program.lines[at]
     before = list(infos[:at])
     if line.func.kind == "prim":
-        old = registry.primitive(str(line.func.value))
-        options = [
-            Ref("prim", p.name)
-            for p in registry.PRIMITIVES
-            if p.name != old.name and p.arity == old.arity and is_compatible(p.return_type, infos[at].type)
-        ]
+        options = _swaps(str(line.func.value), infos[at].type)
     else:
         options = [
             Ref("var", k)
@@ -203,13 +217,16 @@ def mutate(
     rng: np.random.Generator,
     config: MutationConfig = MutationConfig(),
     values: list | None = None,
+    static: tuple[ValueInfo, ...] | None = None,
 ) -> Program | None:
     """One well-typed mutant of ``program`` (pruned), or None after ``max_tries`` failed attempts.
 
     ``values``: the program's variable values on a real input, when known, to settle
-    polymorphic types (see ``runtime_infos``).
+    polymorphic types (see ``runtime_infos``). ``static``: ``check(program)``, when the caller
+    has it (a seed mutated many times is checked once).
     """
-    infos = runtime_infos(program, check(program), values)
+    static = static if static is not None else check(program)
+    infos = runtime_infos(program, static, values)
     operators = (_replace_argument, _replace_function, _regenerate_line)
     weights = np.array([config.p_replace_argument, config.p_replace_function, config.p_regenerate_line])
     for _ in range(config.max_tries):
@@ -221,12 +238,28 @@ def mutate(
         mutant = prune(mutant)
         if mutant == program:
             continue
-        try:
-            check(mutant)
-        except ProgramError:
+        if not _well_typed(mutant, program, static):
             continue
         return mutant
     return None
+
+
+def _well_typed(mutant: Program, parent: Program, parent_infos: tuple[ValueInfo, ...]) -> bool:
+    """Whether ``check(mutant)`` passes: the lines it shares with its parent from the top have the
+    parent's infos (a line's info depends only on it and the lines above), so only the rest are
+    inferred."""
+    same = 0
+    for a, b in zip(mutant.lines, parent.lines):
+        if a != b:
+            break
+        same += 1
+    infos = list(parent_infos[:same])
+    try:
+        for line in mutant.lines[same:]:
+            infos.append(infer_line(line, infos))
+    except CheckFailure:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -265,17 +298,22 @@ def grow_mutants(
     seen: set[str] | None = None,
     progress=None,
     max_rounds: int = 1000,
+    keep_extra: bool = False,
+    with_outputs: bool = True,
 ) -> tuple[list[Mutant], MutationStats]:
     """Mutate seeds (drawn uniformly; each seed a ``.task_id`` and ``.program``) until ``n_wanted`` are kept.
 
     A mutant is kept when it runs OK on every train and test input of its seed's task (so its
     outputs are valid grids) and is not the identity on all of them. ``seen`` (program texts)
-    deduplicates across calls; seeds themselves count as seen.
+    deduplicates across calls; seeds themselves count as seen. ``keep_extra``: return every mutant
+    kept, also past ``n_wanted`` (the last batch's overshoot; they are in ``seen`` either way).
+    ``with_outputs=False`` leaves ``Mutant.outputs`` empty.
     """
     from codeit.dsl.program import print_program
 
     seen = seen if seen is not None else set()
     seen.update(print_program(s.program) for s in seeds)
+    static = [check(s.program) for s in seeds]
     stats = MutationStats()
     kept: list[Mutant] = []
     for _ in range(max_rounds):
@@ -283,8 +321,9 @@ def grow_mutants(
             break
         batch: list[tuple[str, Program, str]] = []
         while len(batch) < batch_size:
-            seed = seeds[int(rng.integers(len(seeds)))]
-            mutant = mutate(seed.program, rng, config)
+            k = int(rng.integers(len(seeds)))
+            seed = seeds[k]
+            mutant = mutate(seed.program, rng, config, static=static[k])
             if mutant is None:
                 continue
             stats.generated += 1
@@ -317,9 +356,9 @@ def grow_mutants(
             )
             if identity:
                 continue
-            outputs = tuple(result.outputs.grid(start + j).copy() for j in range(n_in))
+            outputs = tuple(result.outputs.grid(start + j).copy() for j in range(n_in)) if with_outputs else ()
             kept.append(Mutant(task_id, batch[k][1], batch[k][2], outputs))
         stats.kept = len(kept)
         if progress is not None:
             progress(min(len(kept), n_wanted), n_wanted)
-    return kept[:n_wanted], stats
+    return (kept if keep_extra else kept[:n_wanted]), stats

@@ -12,6 +12,7 @@
 #include "batch.hpp"
 #include "functions.hpp"
 #include "program.hpp"
+#include "search.hpp"
 #include "values.hpp"
 
 namespace py = pybind11;
@@ -368,6 +369,74 @@ py::dict run_batch_py(ThreadPool& pool, const ProgramSet& set, py::handle grid_d
   return result;
 }
 
+// One int32 vector argument of run_search: exact dtype, C order, one dimension, `n` long
+// (n < 0: any length).
+py::array_t<int32_t> int32_vector(py::handle obj, const std::string& what, int64_t n) {
+  auto a = exact_array<int32_t>(obj, what);
+  if (a.ndim() != 1 || (n >= 0 && a.shape(0) != n))
+    throw py::value_error(what + " must be int32[" + (n >= 0 ? std::to_string(n) : std::string("n")) + "]");
+  return a;
+}
+
+py::array_t<uint8_t> grid_stack(py::handle obj, const std::string& what) {
+  auto a = exact_array<uint8_t>(obj, what);
+  if (a.ndim() != 3 || a.shape(1) != kSide || a.shape(2) != kSide)
+    throw py::value_error(what + " must be uint8[n_grids, 30, 30]");
+  return a;
+}
+
+py::dict run_search_py(ThreadPool& pool, const ProgramSet& groups, py::handle member_offsets_obj,
+                       py::handle node_offsets_obj, py::handle nodes_obj, py::handle grid_data_obj,
+                       py::handle grid_shapes_obj, py::handle target_data_obj, py::handle target_shapes_obj,
+                       py::handle task_offsets_obj, py::handle task_demos_obj, const Limits& limits) {
+  const int64_t n_groups = int64_t(groups.programs.size());
+  auto member_offsets = int32_vector(member_offsets_obj, "member_offsets", n_groups + 1);
+  const int64_t n_members = member_offsets.data()[n_groups];
+  if (n_members < 0) throw py::value_error("member_offsets must end at the number of members");
+  auto node_offsets = int32_vector(node_offsets_obj, "node_offsets", n_members + 1);
+  auto nodes = int32_vector(nodes_obj, "nodes", -1);
+  for (int64_t m = 0; m < n_members; ++m)
+    if (node_offsets.data()[m + 1] < node_offsets.data()[m] || node_offsets.data()[m + 1] > nodes.shape(0))
+      throw py::value_error("node_offsets must not decrease and must stay within nodes");
+  auto grid_data = grid_stack(grid_data_obj, "grid_data");
+  auto target_data = grid_stack(target_data_obj, "target_data");
+  const int64_t n_grids = grid_data.shape(0);
+  if (target_data.shape(0) != n_grids) throw py::value_error("target_data must have one grid per input grid");
+  auto grid_shapes = exact_array<int32_t>(grid_shapes_obj, "grid_shapes");
+  auto target_shapes = exact_array<int32_t>(target_shapes_obj, "target_shapes");
+  for (auto* shapes : {&grid_shapes, &target_shapes})
+    if (shapes->ndim() != 2 || shapes->shape(0) != n_grids || shapes->shape(1) != 2)
+      throw py::value_error("grid_shapes and target_shapes must be int32[n_grids, 2]");
+  auto task_demos = int32_vector(task_demos_obj, "task_demos", -1);
+  const int64_t n_tasks = task_demos.shape(0);
+  auto task_offsets = int32_vector(task_offsets_obj, "task_offsets", n_tasks + 1);
+  SearchInputs in{&groups.programs, member_offsets.data(), node_offsets.data(), nodes.data(), n_members,
+                  grid_data.data(), grid_shapes.data(), target_data.data(), target_shapes.data(), n_grids,
+                  task_offsets.data(), task_demos.data(), n_tasks};
+  py::array_t<uint8_t> valid({n_members, n_tasks}), right({n_members, n_tasks}), test({n_members, n_tasks});
+  SearchOutputs out{valid.mutable_data(), right.mutable_data(), test.mutable_data()};
+  SearchCounts counts;
+  std::string bad_input;
+  {
+    py::gil_scoped_release nogil;
+    try {
+      run_search(pool, in, limits, out, &counts);
+    } catch (const std::invalid_argument& e) {
+      bad_input = e.what();
+    }
+  }
+  if (!bad_input.empty()) throw py::value_error(bad_input);
+  py::dict result;
+  result["valid"] = valid;
+  result["demos_right"] = right;
+  result["test_correct"] = test;
+  py::array_t<int64_t> runs(8);
+  for (int k = 0; k < 8; ++k) runs.mutable_data()[k] = counts.runs[k];
+  result["runs"] = runs;
+  result["nodes"] = counts.nodes;
+  return result;
+}
+
 // A limits field set from Python, refused unless it lies in [lo, hi] (a NaN never does): the
 // deadline is computed in int64 nanoseconds, the call depth bounds the native stack.
 template <class T>
@@ -427,7 +496,11 @@ PYBIND11_MODULE(_interp, m) {
       .def_property_readonly("threads", &ThreadPool::size)
       .def("run_batch", &run_batch_py, py::arg("programs"), py::arg("grid_data"), py::arg("grid_shapes"),
            py::arg("jobs"), py::arg("limits"), py::arg("profile") = false,
-           "Run jobs (rows of (program, grid); None for the cross product); returns a dict of arrays.");
+           "Run jobs (rows of (program, grid); None for the cross product); returns a dict of arrays.")
+      .def("run_search", &run_search_py, py::arg("groups"), py::arg("member_offsets"), py::arg("node_offsets"),
+           py::arg("nodes"), py::arg("grid_data"), py::arg("grid_shapes"), py::arg("target_data"),
+           py::arg("target_shapes"), py::arg("task_offsets"), py::arg("task_demos"), py::arg("limits"),
+           "Score groups of programs sharing nodes on a search set's tasks (native/interp/search.hpp).");
 
   m.def("call_primitive", &call_primitive, py::arg("id"), py::arg("args"), py::arg("limits"),
         "Apply primitive `id` to Python values: (status, result or None, steps).");
