@@ -95,6 +95,31 @@ def test_two_tiny_meta_iterations_end_to_end(tmp_path, mode):
 
 
 @pytest.mark.slow
+def test_an_overlapped_run_stopped_with_a_pass_in_flight_still_learns_that_iteration(tmp_path, monkeypatch):
+    class Stopped(Exception):
+        pass
+
+    record = Run._record
+
+    def record_then_stop(self, iteration, *args):
+        record(self, iteration, *args)
+        if iteration == 1:
+            raise Stopped  # iteration 1 is counted, its learning pass still in flight
+
+    config = make_config("tiny", {**TINY, "mode": "overlapped"})
+    with monkeypatch.context() as patch:
+        patch.setattr(Run, "_record", record_then_stop)
+        with pytest.raises(Stopped):
+            Run(tmp_path, config, log=lambda _: None).run()
+    with ExperienceStore(tmp_path / "experience.db") as store:
+        assert 1 not in RunState.load(store, tmp_path).learn
+    Run(tmp_path, log=lambda _: None).run()
+    with ExperienceStore(tmp_path / "experience.db") as store:
+        state = RunState.load(store, tmp_path)
+    assert state.iterations_done == 2 and 1 in state.learn  # as in a run never stopped
+
+
+@pytest.mark.slow
 def test_killed_run_resumes_without_losing_rows(tmp_path):
     # One task per step over 10 tasks: nine saved states inside iteration 1 to be killed in.
     settings = {**TINY, "max_search_tasks": 10, "tasks_per_step": 1}

@@ -334,6 +334,11 @@ class Run:
             t0 = time.perf_counter()
             sampler = open_sampler(config, Path(self.state.policy_path), self.device)
             self.clock.add("sampler_start", time.perf_counter() - t0)
+            last = self.state.iterations_done
+            if config.mode == "overlapped" and 0 < last < config.meta_iterations and last not in self.state.learn:
+                # Stopped while the last counted iteration's pass was in flight: ask for it again
+                # (from the same policy, resuming inside the pass), as the next iteration adopts it.
+                learner.request(last, Path(self.state.policy_path), self.checkpoint(last))
             for iteration in range(self.state.iterations_done + 1, config.meta_iterations + 1):
                 self._meta_iteration(iteration, sampler, learner)
             self.report_set(sampler)
