@@ -146,6 +146,17 @@ def test_mutate_solves_one_mutation_away_and_resumes(tmp_path, training, capsys)
     assert f"wrote {out_dir / 'solved.csv'}" in out
 
 
+def test_mutate_takes_seeds_from_several_folders(tmp_path, training, capsys):
+    ours = write_programs(tmp_path / "ours", {VMIRROR_TASK: "O = vmirror(I)"})
+    imported = write_programs(tmp_path / "imported", {"68b16354": "O = hmirror(I)"})
+    search = write_task_folder(tmp_path / "search", [training[t] for t in MIRROR_TASKS])
+    args = ["mutate", "--search-set", str(search), "--threads", "1", "--chunk", "8", "--mutants", "8"]
+    assert main(args + ["--seeds", str(ours), str(imported), "--out", str(tmp_path / "both")]) == 0
+    assert "2 seeds, " in capsys.readouterr().out
+    assert main(args + ["--seeds", str(imported), "--out", str(tmp_path / "one")]) == 0
+    assert "1 seeds, " in capsys.readouterr().out
+
+
 # -- profile -------------------------------------------------------------------------------------
 
 

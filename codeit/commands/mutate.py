@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="mutants to score (default 19,200; CodeIt's largest budget is 1,430,400)")
     parser.add_argument("--search-set", default="arc1/evaluation", help="tasks to solve (default arc1/evaluation)")
     parser.add_argument("--max-tasks", type=int, default=0, help="use only the first N search tasks (0: all)")
-    parser.add_argument("--seeds", help="folder of .dsl seed programs (default: the built-in seed library)")
+    parser.add_argument("--seeds", nargs="+", metavar="FOLDER",
+                        help="folders of .dsl seed programs, as a run's seed_dirs ('builtin': the built-in "
+                             "library; default: it alone), e.g. --seeds builtin runs/imported")
     parser.add_argument("--seed-tasks", default="arc1/training",
                         help="the task set the seed programs belong to (default arc1/training)")
     parser.add_argument("--out", default="runs/mutation-baseline", help="output folder; an existing one is resumed")
@@ -129,7 +131,7 @@ def main(args: argparse.Namespace) -> int:
         raise CommandError(f"--mutants must be at least 1, got {args.mutants}")
     if args.chunk < 1:
         raise CommandError(f"--chunk must be at least 1, got {args.chunk}")
-    seeds, seed_tasks = load_seed_set([args.seeds] if args.seeds else [], args.seed_tasks)
+    seeds, seed_tasks = load_seed_set(args.seeds or [], args.seed_tasks)
     search = load_tasks(args.search_set).tasks
     if args.max_tasks:
         search = search[: args.max_tasks]
