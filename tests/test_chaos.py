@@ -161,7 +161,7 @@ CHAOS = {
     "policy": {"architecture": TINY_POLICY},
     "execution": {"threads": 1, "limits": {"time_limit": 5.0}},
 }
-EVAL_SAMPLES = 20  # ten rounds of two per task: 40 steps of one task to be killed in (16 ran out on a quiet machine)
+EVAL_SAMPLES = 64  # 32 rounds of two per task: 128 steps of one task to be killed in (40 ran out on a quiet machine)
 TIMING = ("samples_per_second", "runs_per_second", "stage_share")
 
 

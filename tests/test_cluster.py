@@ -10,10 +10,12 @@ ships checkpoints a replica cannot see, and survives a replica's death.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
 import pytest
 
 ray = pytest.importorskip("ray")
@@ -217,7 +219,17 @@ def test_dead_replica_restarts_on_current_weights(pool, tasks, tmp_path):
     pool.load_weights(checkpoint(tmp_path / "w3", "w3"))
     pool.set_samples(3, seed=1)
     restarts = pool.restarts
-    ray.kill(pool.replicas[1])
+    victim = pool.replicas[1]
+    ray.kill(victim)
+    # The kill lands asynchronously: a call sent at once may still be answered.
+    deadline = time.time() + 60
+    while True:
+        try:
+            ray.get(victim.samples_setting.remote(), timeout=60)
+        except ray.exceptions.RayActorError:
+            break
+        assert time.time() < deadline, "the killed replica still answers"
+        time.sleep(0.05)
     out = pool.sample_tasks(tasks)
     assert [row[0].split()[1] for row in out] == [t.id for t in tasks]
     assert {row[0].split()[0] for row in out} == {"w3"}
