@@ -38,6 +38,7 @@ import pytest
 
 from codeit.buffer.replay import BufferConfig, ReplayBuffer
 from codeit.buffer.store import ExperienceStore, StoreConfig
+from codeit.commands.run import format_overrides
 from codeit.run.config import make_config
 from codeit.train import learner as learner_module
 
@@ -165,27 +166,17 @@ EVAL_SAMPLES = 64  # 32 rounds of two per task: 128 steps of one task to be kill
 TIMING = ("samples_per_second", "runs_per_second", "stage_share")
 
 
-def _set_args(overrides, prefix=""):
-    out = []
-    for k, v in overrides.items():
-        if isinstance(v, dict):
-            out += _set_args(v, f"{prefix}{k}.")
-        else:
-            out += ["--set", f"{prefix}{k}={json.dumps(v)}"]
-    return out
-
-
 CODEIT = [sys.executable, "-m", "codeit.cli"]
 
 
 def run_args(run_dir: Path) -> list[str]:
-    return ["run", str(run_dir), "--preset", "tiny", *_set_args(CHAOS)]
+    return ["run", str(run_dir), "--preset", "tiny", *format_overrides(CHAOS)]
 
 
 def eval_args(checkpoint: Path, out: Path) -> list[str]:
     return ["eval", str(checkpoint), "--tasks", "arc1/evaluation", "--max-tasks", "4", "--samples", str(EVAL_SAMPLES),
             "--out", str(out), "--set", "tasks_per_step=1",
-            *_set_args({k: CHAOS[k] for k in ("sampling", "policy", "execution")})]
+            *format_overrides({k: CHAOS[k] for k in ("sampling", "policy", "execution")})]
 
 
 def uninterrupted(argv: list[str]) -> None:

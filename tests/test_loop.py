@@ -16,7 +16,7 @@ import pytest
 import numpy as np
 
 from codeit.buffer.store import ExperienceStore, StoreConfig
-from codeit.commands.run import parse_overrides
+from codeit.commands.run import format_overrides, parse_overrides
 from codeit.grids import grid_hashes, group_hashes, pack
 from codeit.run.config import make_config
 from codeit.run.driver import Run, format_summary
@@ -35,18 +35,8 @@ TINY = {
 }
 
 
-def _set_args(overrides, prefix=""):
-    out = []
-    for k, v in overrides.items():
-        if isinstance(v, dict):
-            out += _set_args(v, f"{prefix}{k}.")
-        else:
-            out += ["--set", f"{prefix}{k}={json.dumps(v)}"]
-    return out
-
-
 def test_set_args_round_trip():
-    assert parse_overrides([a for a in _set_args(TINY) if a != "--set"]) == TINY
+    assert parse_overrides([a for a in format_overrides(TINY) if a != "--set"]) == TINY
 
 
 def _output_hash(e) -> int:
@@ -125,7 +115,7 @@ def test_killed_run_resumes_without_losing_rows(tmp_path):
     settings = {**TINY, "max_search_tasks": 10, "tasks_per_step": 1}
     n_tasks = settings["max_search_tasks"]
     per_task = settings["sampling"]["samples_per_task"]
-    command = [sys.executable, "-m", "codeit.cli", "run", str(tmp_path), *_set_args(settings)]
+    command = [sys.executable, "-m", "codeit.cli", "run", str(tmp_path), *format_overrides(settings)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     db = tmp_path / "experience.db"
     deadline = time.time() + 240

@@ -81,6 +81,17 @@ def parse_overrides(pairs: list[str]) -> dict:
     return out
 
 
+def format_overrides(overrides: dict, prefix: str = "") -> list[str]:
+    """The ``--set KEY=VALUE`` arguments that ``parse_overrides`` reads back as ``overrides``."""
+    out: list[str] = []
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            out += format_overrides(value, f"{prefix}{key}.")
+        else:
+            out += ["--set", f"{prefix}{key}={json.dumps(value)}"]
+    return out
+
+
 def read_config(path: str | Path):
     """The settings of a YAML file (``load_config``); bytes that are not UTF-8 and nesting too deep
     to parse are reported naming the file."""

@@ -76,8 +76,6 @@ void ThreadPool::run(int64_t n, const std::function<void(int, int64_t)>& fn) {
   fn_ = nullptr;
 }
 
-namespace {
-
 Value input_grid(Ctx& c, const uint8_t* data, int32_t h, int32_t w) {
   bool small = true;
   for (int32_t i = 0; i < h; ++i)
@@ -93,8 +91,6 @@ Value input_grid(Ctx& c, const uint8_t* data, int32_t h, int32_t w) {
     for (int32_t j = 0; j < w; ++j) cells[size_t(i * w + j)] = data[i * kSide + j];
   return make_grid_i64(c, h, w, cells.data());
 }
-
-}  // namespace
 
 void run_batch(ThreadPool& pool, const BatchInputs& in, const Limits& limits,
                const BatchOutputs& out, std::vector<PrimProfile>* profiles) {

@@ -73,6 +73,9 @@ class ThreadPool {
   bool stop_ = false;
 };
 
+// An input grid (row stride kSide) as a value in c's arena: int8 cells where every cell fits.
+Value input_grid(Ctx& c, const uint8_t* data, int32_t h, int32_t w);
+
 // Runs every job of `in`, writing `out`; `profiles` (one per worker, may be null) collect
 // per-primitive counters.
 void run_batch(ThreadPool& pool, const BatchInputs& in, const Limits& limits,

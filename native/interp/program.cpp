@@ -113,24 +113,7 @@ __attribute__((noinline)) void run_lines(Ctx& c, const CompiledProgram& p, const
 JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input) {
   JobResult r;
   Value out = Value::none();
-  Escape escape;
-  Escape* outer = tl_escape;
-  tl_escape = &escape;
-  Status status = OK;
-  if (setjmp(escape.buf) == 0) {
-    try {
-      run_lines(c, p, input, &out);
-    } catch (const Fail& e) {  // not expected while the escape is set; kept as a safety net
-      status = e.status;
-    } catch (const std::bad_alloc&) {
-      status = SIZE_LIMIT;
-    } catch (...) {
-      status = RUNTIME_ERROR;
-    }
-  } else {
-    status = escape.status;
-  }
-  tl_escape = outer;
+  const Status status = run_guarded([&] { run_lines(c, p, input, &out); });
   r.steps = c.steps;
   if (status != OK) {
     r.status = status;

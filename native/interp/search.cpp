@@ -53,24 +53,7 @@ void run_node(Ctx& c, const Limits& limits, const CompiledProgram& p, int64_t k,
   const size_t start_bytes = c.arena.used();
   c.arena.set_limit(start_bytes + size_t(limits.max_memory));
   Value result = Value::none();
-  Escape escape;
-  Escape* outer = tl_escape;
-  tl_escape = &escape;
-  Status status = OK;
-  if (setjmp(escape.buf) == 0) {
-    try {
-      eval_node(c, p, k, slots, argv, &result);
-    } catch (const Fail& e) {  // not expected while the escape is set; kept as a safety net
-      status = e.status;
-    } catch (const std::bad_alloc&) {
-      status = SIZE_LIMIT;
-    } catch (...) {
-      status = RUNTIME_ERROR;
-    }
-  } else {
-    status = escape.status;
-  }
-  tl_escape = outer;
+  const Status status = run_guarded([&] { eval_node(c, p, k, slots, argv, &result); });
   run.done = true;
   run.status = status;
   run.steps = c.steps;
@@ -86,22 +69,6 @@ bool same_grid(const Value& v, const uint8_t* data, const int32_t* shape) {
   for (int32_t i = 0; i < g->h; ++i)
     if (std::memcmp(d + int64_t(i) * g->w, data + i * kSide, size_t(g->w)) != 0) return false;
   return true;
-}
-
-Value input_value(Ctx& c, const uint8_t* data, int32_t h, int32_t w) {
-  bool small = true;
-  for (int32_t i = 0; i < h; ++i)
-    for (int32_t j = 0; j < w; ++j) small = small && data[i * kSide + j] <= 127;
-  if (small) {
-    GridHdr* g = new_grid(c, h, w);
-    for (int32_t i = 0; i < h; ++i)
-      for (int32_t j = 0; j < w; ++j) g->data()[i * w + j] = int8_t(data[i * kSide + j]);
-    return grid_value(g);
-  }
-  std::vector<int64_t> cells(size_t(h) * size_t(w));
-  for (int32_t i = 0; i < h; ++i)
-    for (int32_t j = 0; j < w; ++j) cells[size_t(i * w + j)] = data[i * kSide + j];
-  return make_grid_i64(c, h, w, cells.data());
 }
 
 void check_inputs(const SearchInputs& in) {
@@ -164,7 +131,7 @@ void run_search(ThreadPool& pool, const SearchInputs& in, const Limits& limits, 
   Ctx sc(shared, unlimited);
   std::vector<Value> inputs(size_t(in.n_grids));
   for (int64_t g = 0; g < in.n_grids; ++g)
-    inputs[size_t(g)] = input_value(sc, in.grid_data + g * kSide * kSide, in.grid_shapes[2 * g],
+    inputs[size_t(g)] = input_grid(sc, in.grid_data + g * kSide * kSide, in.grid_shapes[2 * g],
                                     in.grid_shapes[2 * g + 1]);
   std::vector<SearchCounts> per_worker(size_t(pool.size()));
   const int64_t n_tasks = in.n_tasks;

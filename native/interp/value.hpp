@@ -23,6 +23,7 @@
 #include <csetjmp>
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 namespace codeit {
 
@@ -58,6 +59,32 @@ extern thread_local Escape* tl_escape;
     std::longjmp(e->buf, 1);
   }
   throw Fail{s};
+}
+
+// Runs body() as one job: a failure anywhere inside it (fail(), an allocation that runs out, any
+// throw) ends the job with that status instead of unwinding the caller. Jobs nest: the enclosing
+// job's escape is back in place when this returns.
+template <class Body>
+Status run_guarded(Body&& body) {
+  Escape escape;
+  Escape* outer = tl_escape;
+  tl_escape = &escape;
+  Status status = OK;
+  if (setjmp(escape.buf) == 0) {
+    try {
+      body();
+    } catch (const Fail& e) {  // not expected while the escape is set; kept as a safety net
+      status = e.status;
+    } catch (const std::bad_alloc&) {
+      status = SIZE_LIMIT;
+    } catch (...) {
+      status = RUNTIME_ERROR;
+    }
+  } else {
+    status = escape.status;
+  }
+  tl_escape = outer;
+  return status;
 }
 
 [[noreturn]] inline void type_error() { fail(TYPE_ERROR); }
