@@ -1,13 +1,20 @@
-"""Profile the execution hot path: per primitive, calls and time, native and reference side by side.
+"""Profile the execution hot path: per primitive and per outcome, where the time of many runs goes.
 
-Runs a corpus through the native interpreter with its per-primitive counters on, and through the
-reference interpreter with every primitive's implementation wrapped in a timer, then prints for
-each primitive: calls, total time and mean time per call on both sides, and reference over native.
-Times are inclusive: a higher-order primitive's time contains the calls it makes. A call is one
-step (dsl/README.md), so both sides count the same calls.
+A workload runs through the native interpreter with its profiling on: each run's outcome, wall time,
+per-line time and output size, and per primitive its calls and (inclusive) time. The report gives
+each outcome (ok, timeout, step/size limit, type/runtime error, bad output) with its runs and its
+share of the run time, histograms of run times and output sizes, and the primitive table, beside
+the reference interpreter (every primitive's implementation wrapped in a timer) for .dsl files.
+A higher-order primitive's time contains the calls it makes. A call is one step (dsl/README.md),
+so both sides count the same calls. --html / --svg write a flame graph (all runs -> outcome ->
+what each line calls -> program, widths proportional to time); --json writes every figure. Over
+--reps repetitions a run keeps its fastest time (--job-time mean for the mean), which keeps other
+processes' preemptions out of the figures; primitive totals are means.
 
-PROGRAMS are .dsl files or folders of them; a file named after a task id runs on that task's
-inputs (as the seed library is laid out). Default: every seed program on its task.
+Workloads: PROGRAMS, .dsl files or folders of them, each on the inputs of the task its file is named
+after (default: every seed program on its task); --run DIR, the experiences of a run's store, each
+on the inputs stored with it; --mutants N, N distinct mutants of the seeds (--seed), each on its
+seed's task (what the mutation search runs, failures included).
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ import argparse
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from codeit.commands.errors import CommandError
 
@@ -33,16 +41,38 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("programs", nargs="*", metavar="PROGRAM",
                         help=".dsl files or folders of them (default: the seed library)")
+    parser.add_argument("--run", metavar="DIR", default=None,
+                        help="profile a run folder's experiences (its experience.db) on their stored inputs")
+    parser.add_argument("--origin", nargs="+", default=[], metavar="ORIGIN",
+                        help="with --run: only these origins (seed, mutation, policy, relabel)")
+    parser.add_argument("--limit", type=int, default=0, help="with --run: only the first N experiences (0: all)")
+    parser.add_argument("--mutants", type=int, default=0, metavar="N",
+                        help="profile N distinct mutants of the seeds, each on its seed's task")
+    parser.add_argument("--seed", type=int, default=0, help="with --mutants: random seed (default 0)")
+    parser.add_argument("--seeds", nargs="+", metavar="FOLDER",
+                        help="with --mutants: seed folders ('builtin': the built-in library; default it alone)")
     parser.add_argument("--tasks", default="arc1/training",
-                        help="task set the programs' tasks are looked up in (default arc1/training)")
+                        help="task set the programs' (or seeds') tasks are looked up in (default arc1/training)")
     parser.add_argument("--task", default=None,
                         help="run every program on this task, whatever its file is called")
-    parser.add_argument("--reps", type=int, default=5, help="native repetitions, summed then averaged (default 5)")
+    parser.add_argument("--reps", type=int, default=None,
+                        help="native repetitions, averaged (default 5 for .dsl files, 1 for --run and --mutants)")
+    parser.add_argument("--job-time", choices=("min", "mean"), default="min",
+                        help="a run's time over the repetitions: its fastest (default; least disturbed by other "
+                             "processes) or the mean; primitive totals are means")
     parser.add_argument("--threads", type=int, default=1, help="native worker threads (default 1)")
     parser.add_argument("--no-reference", action="store_true", help="profile the native interpreter only")
+    parser.add_argument("--reference", action="store_true",
+                        help="time the reference interpreter for --run and --mutants too (slow)")
     parser.add_argument("--sort", choices=("native", "reference", "calls", "name"), default="native",
                         help="order of the rows (default: native total time)")
     parser.add_argument("--top", type=int, default=0, help="show only the first N rows (default all)")
+    parser.add_argument("--html", metavar="PATH", default=None,
+                        help="write a self-contained HTML page: flame graph, outcomes, histograms, primitives")
+    parser.add_argument("--svg", metavar="PATH", default=None, help="write the flame graph as an SVG file")
+    parser.add_argument("--json", metavar="PATH", default=None, help="write every figure as JSON")
+    parser.add_argument("--top-programs", type=int, default=12,
+                        help="programs shown under each callee in the flame graph; the rest are one frame")
     parser.add_argument("--time-limit", type=float, default=1.0, help="wall seconds per run (default 1)")
     parser.add_argument("--max-steps", type=int, default=100_000, help="step budget per run")
 
@@ -60,36 +90,43 @@ def _program_files(items: list[str]) -> list[Path]:
     return files
 
 
-def load_corpus(args) -> tuple[list[Program], list[np.ndarray], np.ndarray, list[str]]:
-    """(programs, input grids, jobs, program names): every program on its task's inputs."""
-    import numpy as np
+def load_workload(args):
+    """The workload the command line names (``codeit.execute.profiling.Workload``)."""
+    from codeit.execute import profiling
 
-    from codeit.dsl.program import ProgramError, parse
+    chosen = [name for name, on in (("PROGRAM", bool(args.programs)), ("--run", args.run is not None),
+                                    ("--mutants", args.mutants > 0)) if on]
+    if len(chosen) > 1:
+        raise CommandError(f"profile one workload at a time: {' and '.join(chosen)} given")
+    if args.mutants < 0 or args.limit < 0:
+        raise CommandError("--mutants and --limit must be >= 0")
+    if args.run is not None:
+        try:
+            return profiling.run_workload(Path(args.run), args.origin, args.limit)
+        except (FileNotFoundError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+    if args.mutants > 0:
+        from codeit.search.initial import load_seed_set
+
+        seeds, tasks = load_seed_set(args.seeds or [], args.tasks)
+        try:
+            return profiling.mutant_workload(args.mutants, args.seed, seeds, tasks)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
     from codeit.seeds import seed_dir
     from codeit.tasks import load_tasks
-    from codeit.textfile import read_text
 
-    tasks = load_tasks(args.tasks)
     files = _program_files(args.programs) if args.programs else sorted(seed_dir().glob("*.dsl"))
-    programs, grids, jobs, names = [], [], [], []
-    where: dict[str, list[int]] = {}
-    for path in files:
-        task_id = args.task or path.stem
-        try:
-            task = tasks[task_id]
-        except KeyError:
-            raise CommandError(f"{path}: no task {task_id!r} in {args.tasks} (use --task or --tasks)") from None
-        try:
-            program = parse(read_text(path))
-        except ProgramError as exc:
-            raise CommandError(f"{path}: {exc}") from None
-        if task_id not in where:
-            where[task_id] = list(range(len(grids), len(grids) + len(task.pairs)))
-            grids.extend(pair.input for pair in task.pairs)
-        jobs.extend((len(programs), g) for g in where[task_id])
-        programs.append(program)
-        names.append(str(path))
-    return programs, grids, np.array(jobs, dtype=np.int32).reshape(-1, 2), names
+    try:
+        return profiling.files_workload(files, load_tasks(args.tasks), args.task)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def load_corpus(args) -> tuple[list[Program], list[np.ndarray], np.ndarray, list[str]]:
+    """(programs, input grids, jobs, program names) of the workload the command line names."""
+    w = load_workload(args)
+    return w.programs, w.grids, w.jobs, w.names
 
 
 @contextmanager
@@ -129,35 +166,36 @@ def _ms(ns: float) -> str:
 
 
 def main(args) -> int:
+    import json
+
     import numpy as np
 
     from codeit.dsl import registry
+    from codeit.execute import profiling
     from codeit.execute.backends import load_native
     from codeit.execute.limits import Limits
     from codeit.execute.reference import run_reference
 
     native = load_native()
-    programs, grids, jobs, _ = load_corpus(args)
+    workload = load_workload(args)
+    files = args.run is None and args.mutants <= 0
+    reps = args.reps if args.reps is not None else (5 if files else 1)
+    if reps < 1 or args.threads < 1:
+        raise CommandError("--reps and --threads must be at least 1")
+    with_reference = not args.no_reference and (files or args.reference)
+    programs, grids, jobs = workload.programs, workload.grids, workload.jobs
     limits = Limits(max_steps=args.max_steps, time_limit=args.time_limit)
     interp = native.NativeInterpreter(threads=args.threads, limits=limits)
     print(f"executor: native, {interp.threads} thread(s), profiled; reference "
-          f"{'skipped' if args.no_reference else 'beside it'}", file=sys.stderr)
-    compiled = interp.compile(programs)
-    calls = np.zeros(len(registry.PRIMITIVES), dtype=np.float64)
-    nanos = np.zeros(len(registry.PRIMITIVES), dtype=np.float64)
-    t0 = time.perf_counter()
-    for _ in range(args.reps):
-        r = interp.run_batch(compiled, grids, jobs, profile=True)
-        calls += r.prim_calls
-        nanos += r.prim_nanos
-    native_wall = (time.perf_counter() - t0) / args.reps
-    calls /= args.reps
-    nanos /= args.reps
+          f"{'beside it' if with_reference else 'skipped'}", file=sys.stderr)
+    data = profiling.profile_workload(workload, interp, reps, job_time=args.job_time)
+    calls, nanos = data.prim_calls, data.prim_ns
+    native_wall = data.wall_s
 
     ref_calls = np.zeros_like(calls)
     ref_nanos = np.zeros_like(nanos)
     ref_wall = None
-    if not args.no_reference:
+    if with_reference:
         with timed_reference_primitives() as stats:
             t0 = time.perf_counter()
             for p, g in jobs:
@@ -166,13 +204,36 @@ def main(args) -> int:
         for spec in registry.PRIMITIVES:
             ref_calls[spec.id], ref_nanos[spec.id] = stats[spec.name]
 
+    summary = profiling.summarize(workload, data, args.top_programs)
+    print(f"workload: {workload.description}")
     print(f"corpus: {len(programs)} programs, {len(jobs)} runs; native {args.threads} thread(s), "
-          f"mean of {args.reps} repetitions; times inclusive")
+          f"mean of {reps} repetitions; times inclusive")
     line = f"native: {native_wall * 1e3:.1f} ms wall, {int(calls.sum())} primitive calls"
     if ref_wall is not None:
         line += (f"; reference: {ref_wall * 1e3:.1f} ms wall, {int(ref_calls.sum())} primitive calls; "
                  f"reference / native wall {ref_wall / native_wall:.1f}x")
     print(line)
+    run_ns = summary["native"]["run_ns"]
+    failed = summary["failed"]
+    each = "" if reps == 1 else (f" (each run's fastest of {reps})" if args.job_time == "min" else " (means)")
+    print(f"\nrun time {run_ns / 1e6:.1f} ms in all{each}; {failed['time_share']:.1%} of it in the "
+          f"{failed['runs']} runs that did not end OK"
+          + (f"; {data.unstable} runs changed outcome between repetitions" if data.unstable else ""))
+    print(f"{'outcome':<15s}{'runs':>9s}{'share':>8s}{'time ms':>12s}{'share':>8s}{'mean us':>11s}")
+    for o in summary["outcomes"]:
+        if o["runs"]:
+            print(f"{o['outcome']:<15s}{o['runs']:9d}{o['run_share']:8.1%}{o['ns'] / 1e6:12.2f}"
+                  f"{o['time_share']:8.1%}{o['mean_us']:11.1f}")
+    print("\nwhere each outcome's time goes (what its lines call, share of that outcome's time):")
+    for node in summary["flame"]["children"]:
+        parts = [f"{c['name']} {c['ns'] / node['ns']:.0%}" for c in node["children"][:4] if node["ns"] > 0]
+        print(f"  {node['name']:<15s}{', '.join(parts)}")
+    hist = summary["histograms"]
+    for title, key in (("run time", "run_time"), ("output grid cells, OK runs", "output_cells"),
+                       ("output value size, finished runs", "output_value_size")):
+        print()
+        print("\n".join(profiling.histogram_lines(title, hist[key])))
+    print()
     header = f"{'primitive':<14s}{'calls':>10s}{'native ms':>11s}{'ns/call':>10s}"
     if ref_wall is not None:
         header += f"{'ref calls':>11s}{'ref ms':>11s}{'us/call':>10s}{'ref/native':>11s}"
@@ -197,4 +258,22 @@ def main(args) -> int:
         shown += 1
         if args.top and shown >= args.top:
             break
+
+    written = []
+    if args.svg or args.html:
+        from codeit.execute import flamegraph
+
+        if args.svg:
+            written.append(flamegraph.write_svg(args.svg, summary))
+        if args.html:
+            written.append(flamegraph.write_html(args.html, summary))
+    if args.json:
+        if ref_wall is not None:
+            summary["reference"] = {"wall_s": ref_wall, "primitives": {
+                registry.PRIMITIVES[k].name: {"calls": float(ref_calls[k]), "ns": float(ref_nanos[k])}
+                for k in range(len(ref_calls)) if ref_calls[k]}}
+        Path(args.json).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+        written.append(Path(args.json))
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -80,6 +80,17 @@ class BatchResult:
     """uint64 [160]: calls per primitive id (only when run with ``profile=True``)."""
     prim_nanos: np.ndarray | None = None
     """uint64 [160]: inclusive nanoseconds per primitive id (only with ``profile=True``)."""
+    prim_calls_by_status: np.ndarray | None = None
+    """uint64 [7, 160]: ``prim_calls`` split by the status of the job that made them (``profile=True``)."""
+    prim_nanos_by_status: np.ndarray | None = None
+    """uint64 [7, 160]: ``prim_nanos`` split the same way (``profile=True``)."""
+    job_nanos: np.ndarray | None = None
+    """int64 [n]: wall nanoseconds of each job (``profile=True``)."""
+    line_nanos: np.ndarray | None = None
+    """int64 [n, longest program's lines]: wall nanoseconds of each line of the job's program; a
+    failing line's up to its failure, lines not reached (or past the program's end) 0 (``profile=True``)."""
+    output_size: np.ndarray | None = None
+    """int64 [n]: ``value_size`` of O when the program finished (OK or BAD_OUTPUT), else -1 (``profile=True``)."""
 
     def __len__(self) -> int:
         return len(self.status)
@@ -173,13 +184,24 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def new_pool(threads: int) -> _interp.Pool:
+    """A persistent pool of ``threads`` native worker threads: what ``run_batch`` and the shared
+    scorer's ``run_search`` (``codeit.search.shared``) run on, the GIL released."""
+    return _interp.Pool(int(threads))
+
+
 class NativeInterpreter:
     """The native batch interpreter with a persistent pool of ``threads`` worker threads."""
 
     def __init__(self, threads: int | None = None, limits: Limits | None = None):
         self.threads = default_threads() if not threads else int(threads)
         self.limits = limits if limits is not None else Limits()
-        self._pool = _interp.Pool(self.threads)
+        self._pool = new_pool(self.threads)
+
+    @property
+    def pool(self) -> _interp.Pool:
+        """The worker pool (one caller at a time: a pool runs one batch or search call at once)."""
+        return self._pool
 
     def compile(self, programs: Iterable[Program | str | ProgramArrays]) -> CompiledPrograms:
         return CompiledPrograms(programs)
@@ -212,6 +234,11 @@ class NativeInterpreter:
             outputs=out["grids"],
             prim_calls=out.get("prim_calls"),
             prim_nanos=out.get("prim_nanos"),
+            prim_calls_by_status=out.get("prim_calls_by_status"),
+            prim_nanos_by_status=out.get("prim_nanos_by_status"),
+            job_nanos=out.get("job_nanos"),
+            line_nanos=out.get("line_nanos"),
+            output_size=out.get("output_size"),
         )
 
     def run_value(self, program: Program | str, value: Any, *, limits: Limits | None = None) -> NativeRun:
@@ -294,6 +321,11 @@ class NativeExecutor:
         self.limits = limits if limits is not None else Limits()
         self._interp = NativeInterpreter(threads=threads or None, limits=self.limits)
         self.threads = self._interp.threads
+
+    @property
+    def pool(self) -> _interp.Pool:
+        """The interpreter's worker pool, for the shared scorer to run on (``codeit.search.shared``)."""
+        return self._interp.pool
 
     def run(self, programs: Sequence[Program], grids: Sequence[np.ndarray], jobs: np.ndarray) -> ExecResult:
         r = self._interp.run_batch(programs, grids, np.asarray(jobs))

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "functions.hpp"
 #include "values.hpp"
 
 namespace codeit {
@@ -121,7 +122,13 @@ void run_batch(ThreadPool& pool, const BatchInputs& in, const Limits& limits,
                                   "; expected 1..30 x 1..30");
     inputs[size_t(g)] = input_grid(sc, in.grid_data + g * kSide * kSide, h, w);
   }
-  if (profiles) profiles->assign(size_t(pool.size()), PrimProfile());
+  if (profiles) {
+    profiles->assign(size_t(pool.size()) * kNumStatuses, PrimProfile());
+    size_t longest = 0;
+    for (const CompiledProgram& prog : programs) longest = std::max(longest, prog.lines.size());
+    if (!out.job_nanos || !out.line_nanos || !out.output_size || out.line_stride < int64_t(longest))
+      throw std::invalid_argument("a profiled batch needs job, line and output-size outputs");
+  }
 
   pool.run(n_jobs, [&](int worker, int64_t job) {
     int64_t p, g;
@@ -135,8 +142,20 @@ void run_batch(ThreadPool& pool, const BatchInputs& in, const Limits& limits,
     Arena& arena = pool.arena(worker);
     arena.reset();
     Ctx c(arena, limits);
-    if (profiles) c.profile = &(*profiles)[size_t(worker)];
-    JobResult r = run_program(c, programs[size_t(p)], inputs[size_t(g)]);
+    JobResult r;
+    if (profiles) {
+      PrimProfile job_profile;
+      c.profile = &job_profile;
+      int64_t* line_ns = out.line_nanos + job * out.line_stride;
+      std::fill(line_ns, line_ns + out.line_stride, int64_t(0));
+      const int64_t t0 = precise_now_ns();
+      r = run_program_timed(c, programs[size_t(p)], inputs[size_t(g)], line_ns,
+                            out.output_size + job);
+      out.job_nanos[job] = precise_now_ns() - t0;
+      (*profiles)[size_t(worker) * kNumStatuses + r.status].add(job_profile);
+    } else {
+      r = run_program(c, programs[size_t(p)], inputs[size_t(g)]);
+    }
     out.status[job] = r.status;
     out.error_line[job] = r.error_line;
     out.steps[job] = r.steps;

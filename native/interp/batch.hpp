@@ -28,7 +28,15 @@ struct BatchOutputs {
   int64_t* steps;       // [n]
   int32_t* shapes;      // [n, 2]; 0 x 0 when there is no output grid
   uint8_t* grids;       // [n, 30, 30]; zero outside the shape
+  // Profiling outputs, written only when not null (run_batch with profiles):
+  int64_t* job_nanos = nullptr;    // [n] wall nanoseconds of the job
+  int64_t* line_nanos = nullptr;   // [n, line_stride] wall nanoseconds of each program line
+  int64_t line_stride = 0;         // at least the longest program's line count
+  int64_t* output_size = nullptr;  // [n] value_size of O (OK, BAD_OUTPUT), else -1
 };
+
+// Statuses a job can end with (OK .. BAD_OUTPUT).
+constexpr int kNumStatuses = 7;
 
 struct BatchInputs {
   const std::vector<CompiledProgram>* programs;
@@ -76,8 +84,9 @@ class ThreadPool {
 // An input grid (row stride kSide) as a value in c's arena: int8 cells where every cell fits.
 Value input_grid(Ctx& c, const uint8_t* data, int32_t h, int32_t w);
 
-// Runs every job of `in`, writing `out`; `profiles` (one per worker, may be null) collect
-// per-primitive counters.
+// Runs every job of `in`, writing `out`; `profiles` (may be null) collect per-primitive counters,
+// kNumStatuses per worker: job k's calls land in profiles[worker * kNumStatuses + its status].
+// With profiles, each line is timed (out.job_nanos, out.line_nanos, out.output_size).
 void run_batch(ThreadPool& pool, const BatchInputs& in, const Limits& limits,
                const BatchOutputs& out, std::vector<PrimProfile>* profiles);
 

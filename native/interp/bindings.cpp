@@ -338,6 +338,19 @@ py::dict run_batch_py(ThreadPool& pool, const ProgramSet& set, py::handle grid_d
   std::memset(grids.mutable_data(), 0, size_t(n) * kSide * kSide);
   BatchOutputs out{status.mutable_data(), error_line.mutable_data(), steps.mutable_data(),
                    shapes.mutable_data(), grids.mutable_data()};
+  // Profiled: per job its time, its lines' times and the size of O as well.
+  size_t longest = 0;
+  for (const CompiledProgram& prog : set.programs)
+    if (prog.lines.size() > longest) longest = prog.lines.size();
+  const int64_t stride = profile ? int64_t(longest) : 0;
+  py::array_t<int64_t> job_nanos(profile ? n : 0), output_size(profile ? n : 0);
+  py::array_t<int64_t> line_nanos({profile ? n : int64_t(0), stride});
+  if (profile) {
+    out.job_nanos = job_nanos.mutable_data();
+    out.line_nanos = line_nanos.mutable_data();
+    out.line_stride = stride;
+    out.output_size = output_size.mutable_data();
+  }
   std::vector<PrimProfile> profiles;
   std::string bad_input;
   {
@@ -356,15 +369,29 @@ py::dict run_batch_py(ThreadPool& pool, const ProgramSet& set, py::handle grid_d
   result["shapes"] = shapes;
   result["grids"] = grids;
   if (profile) {
+    // profiles: kNumStatuses per worker; summed per status, then over statuses.
+    std::vector<PrimProfile> by_status(kNumStatuses);
+    for (size_t k = 0; k < profiles.size(); ++k) by_status[k % kNumStatuses].add(profiles[k]);
     PrimProfile total;
-    for (const PrimProfile& p : profiles) total.add(p);
+    for (const PrimProfile& p : by_status) total.add(p);
     py::array_t<uint64_t> calls(kNumPrimitives), nanos(kNumPrimitives);
+    py::array_t<uint64_t> status_calls({int64_t(kNumStatuses), int64_t(kNumPrimitives)});
+    py::array_t<uint64_t> status_nanos({int64_t(kNumStatuses), int64_t(kNumPrimitives)});
     for (int k = 0; k < kNumPrimitives; ++k) {
       calls.mutable_data()[k] = total.calls[k];
       nanos.mutable_data()[k] = total.nanos[k];
+      for (int s = 0; s < kNumStatuses; ++s) {
+        status_calls.mutable_data()[s * kNumPrimitives + k] = by_status[size_t(s)].calls[k];
+        status_nanos.mutable_data()[s * kNumPrimitives + k] = by_status[size_t(s)].nanos[k];
+      }
     }
     result["prim_calls"] = calls;
     result["prim_nanos"] = nanos;
+    result["prim_calls_by_status"] = status_calls;
+    result["prim_nanos_by_status"] = status_nanos;
+    result["job_nanos"] = job_nanos;
+    result["line_nanos"] = line_nanos;
+    result["output_size"] = output_size;
   }
   return result;
 }
@@ -388,7 +415,8 @@ py::array_t<uint8_t> grid_stack(py::handle obj, const std::string& what) {
 py::dict run_search_py(ThreadPool& pool, const ProgramSet& groups, py::handle member_offsets_obj,
                        py::handle node_offsets_obj, py::handle nodes_obj, py::handle grid_data_obj,
                        py::handle grid_shapes_obj, py::handle target_data_obj, py::handle target_shapes_obj,
-                       py::handle task_offsets_obj, py::handle task_demos_obj, const Limits& limits) {
+                       py::handle task_offsets_obj, py::handle task_demos_obj, const Limits& limits,
+                       py::handle group_tasks_obj) {
   const int64_t n_groups = int64_t(groups.programs.size());
   auto member_offsets = int32_vector(member_offsets_obj, "member_offsets", n_groups + 1);
   const int64_t n_members = member_offsets.data()[n_groups];
@@ -413,7 +441,13 @@ py::dict run_search_py(ThreadPool& pool, const ProgramSet& groups, py::handle me
   SearchInputs in{&groups.programs, member_offsets.data(), node_offsets.data(), nodes.data(), n_members,
                   grid_data.data(), grid_shapes.data(), target_data.data(), target_shapes.data(), n_grids,
                   task_offsets.data(), task_demos.data(), n_tasks};
+  py::array_t<int32_t> group_tasks;
+  if (!group_tasks_obj.is_none()) {
+    group_tasks = int32_vector(group_tasks_obj, "group_tasks", n_groups);
+    in.group_tasks = group_tasks.data();
+  }
   py::array_t<uint8_t> valid({n_members, n_tasks}), right({n_members, n_tasks}), test({n_members, n_tasks});
+  for (auto* a : {&valid, &right, &test}) std::memset(a->mutable_data(), 0, size_t(n_members * n_tasks));
   SearchOutputs out{valid.mutable_data(), right.mutable_data(), test.mutable_data()};
   SearchCounts counts;
   std::string bad_input;
@@ -500,7 +534,9 @@ PYBIND11_MODULE(_interp, m) {
       .def("run_search", &run_search_py, py::arg("groups"), py::arg("member_offsets"), py::arg("node_offsets"),
            py::arg("nodes"), py::arg("grid_data"), py::arg("grid_shapes"), py::arg("target_data"),
            py::arg("target_shapes"), py::arg("task_offsets"), py::arg("task_demos"), py::arg("limits"),
-           "Score groups of programs sharing nodes on a search set's tasks (native/interp/search.hpp).");
+           py::arg("group_tasks") = py::none(),
+           "Score groups of programs sharing nodes on a search set's tasks (native/interp/search.hpp); "
+           "group_tasks (int32[n_groups], optional): the one task each group runs on.");
 
   m.def("call_primitive", &call_primitive, py::arg("id"), py::arg("args"), py::arg("limits"),
         "Apply primitive `id` to Python values: (status, result or None, steps).");

@@ -82,14 +82,30 @@ bool is_valid_arc_grid(const Value& v) {
 
 namespace {
 
+// What run_lines does around each line: nothing in a plain run; in a profiled run, time it.
+struct NoLineClock {
+  void start(int64_t) {}
+  void stop(int64_t) {}
+};
+
+struct LineClock {
+  int64_t* line_ns;               // [lines], given zeroed
+  volatile int64_t* line_start;   // volatile: read after a failure jumps out of the line
+  void start(int64_t) { *line_start = precise_now_ns(); }
+  void stop(int64_t k) { line_ns[k] = precise_now_ns() - *line_start; }
+};
+
 // The lines of a program, run in order; O is written to *out. A failure leaves through
-// fail() (jumping back to run_program) with c.line naming the line.
-__attribute__((noinline)) void run_lines(Ctx& c, const CompiledProgram& p, const Value& input, Value* out) {
+// fail() (jumping back to run_guarded) with c.line naming the line.
+template <class Clock>
+__attribute__((noinline)) void run_lines(Ctx& c, const CompiledProgram& p, const Value& input, Value* out,
+                                         Clock clock) {
   const int64_t n_lines = int64_t(p.lines.size());
   Value* slots = c.alloc_array<Value>(size_t(n_lines + 1));
   Value* argv = c.alloc_array<Value>(size_t(p.max_args + 1));
   slots[0] = input;
   for (int64_t k = 0; k < n_lines; ++k) {
+    clock.start(k);
     c.line = int32_t(k);
     const CompiledLine& line = p.lines[size_t(k)];
     const Operand* ops = p.args.data() + line.arg_begin;
@@ -104,16 +120,14 @@ __attribute__((noinline)) void run_lines(Ctx& c, const CompiledProgram& p, const
     }
     if (value_size(result) > c.max_size) fail(SIZE_LIMIT);
     slots[k + 1] = result;
+    clock.stop(k);
   }
   *out = slots[n_lines];
 }
 
-}  // namespace
-
-JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input) {
+// The job's result from how its lines ended.
+JobResult finish_job(Ctx& c, Status status, const Value& out) {
   JobResult r;
-  Value out = Value::none();
-  const Status status = run_guarded([&] { run_lines(c, p, input, &out); });
   r.steps = c.steps;
   if (status != OK) {
     r.status = status;
@@ -126,6 +140,25 @@ JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input) {
     r.error_line = -1;
   }
   return r;
+}
+
+}  // namespace
+
+JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input) {
+  Value out = Value::none();
+  const Status status = run_guarded([&] { run_lines(c, p, input, &out, NoLineClock{}); });
+  return finish_job(c, status, out);
+}
+
+JobResult run_program_timed(Ctx& c, const CompiledProgram& p, const Value& input, int64_t* line_ns,
+                            int64_t* output_size) {
+  Value out = Value::none();
+  volatile int64_t line_start = 0;
+  const Status status = run_guarded([&] { run_lines(c, p, input, &out, LineClock{line_ns, &line_start}); });
+  if (status != OK && line_start > 0 && c.line >= 0 && size_t(c.line) < p.lines.size())
+    line_ns[c.line] = precise_now_ns() - line_start;  // the failing line, up to its failure
+  *output_size = status == OK ? value_size(out) : -1;
+  return finish_job(c, status, out);
 }
 
 }  // namespace codeit

@@ -62,6 +62,11 @@ struct JobResult {
 // Runs one program on one input value; never throws.
 JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input);
 
+// run_program, profiled: each line's time in line_ns (given zeroed; a failing line's time runs up
+// to its failure, lines never reached stay 0) and value_size(O) in *output_size (-1 without an O).
+JobResult run_program_timed(Ctx& c, const CompiledProgram& p, const Value& input, int64_t* line_ns,
+                            int64_t* output_size);
+
 // Whether v is a valid ARC grid: 1..30 x 1..30, every value in 0..9.
 bool is_valid_arc_grid(const Value& v);
 

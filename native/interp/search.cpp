@@ -104,6 +104,10 @@ void check_inputs(const SearchInputs& in) {
       }
     }
   }
+  if (in.group_tasks)
+    for (int64_t g = 0; g < n_groups; ++g)
+      if (in.group_tasks[g] < 0 || in.group_tasks[g] >= in.n_tasks)
+        bad("group " + std::to_string(g) + ": task " + std::to_string(in.group_tasks[g]) + " is not a task");
   for (int64_t t = 0; t < in.n_tasks; ++t) {
     const int64_t a = in.task_offsets[t], b = in.task_offsets[t + 1];
     if (a < 0 || b < a || b > in.n_grids) bad("task " + std::to_string(t) + ": inputs out of range");
@@ -138,8 +142,10 @@ void run_search(ThreadPool& pool, const SearchInputs& in, const Limits& limits, 
   const int64_t n_groups = int64_t(in.groups->size());
   const int64_t time_ns = int64_t(limits.time_limit * 1e9);
 
-  pool.run(n_groups * n_tasks, [&](int worker, int64_t job) {
-    const int64_t g = job / n_tasks, t = job % n_tasks;
+  const int64_t n_jobs = in.group_tasks ? n_groups : n_groups * n_tasks;
+  pool.run(n_jobs, [&](int worker, int64_t job) {
+    const int64_t g = in.group_tasks ? job : job / n_tasks;
+    const int64_t t = in.group_tasks ? int64_t(in.group_tasks[g]) : job % n_tasks;
     const CompiledProgram& p = (*in.groups)[size_t(g)];
     const int64_t n_nodes = int64_t(p.lines.size());
     const int64_t m0 = in.member_offsets[g], m1 = in.member_offsets[g + 1];

@@ -8,10 +8,11 @@
 // input grid a node is computed at most once, however many members use it: a mutant shares
 // every line with its seed except the mutated one and what depends on it.
 //
-// One job is one (group, task). Members run on the task's demonstrations in order; a member
-// whose run on a demonstration fails is dead for the task (it can never be a candidate). Test
-// inputs run only for members that are still alive and got at least one demonstration right
-// (the only ones that can be candidates), and only when every test has a known answer.
+// One job is one (group, task), or one group when each group names its task (group_tasks).
+// Members run on the task's demonstrations in order; a member whose run on a demonstration fails
+// is dead for the task (it can never be a candidate). Test inputs run only for members that are
+// still alive and got at least one demonstration right (the only ones that can be candidates),
+// and only when every test has a known answer.
 //
 // A member's run gives the status the straightforward run of its program would: its nodes'
 // steps add up in its own line order, and a node whose own run failed, or that takes the
@@ -43,6 +44,10 @@ struct SearchInputs {
   const int32_t* task_offsets;    // [T + 1]: inputs of task t are [off[t], off[t+1]), demos first
   const int32_t* task_demos;      // [T]: demonstrations of task t
   int64_t n_tasks;
+  // [n_groups] or null. Null: every group runs on every task (one job per (group, task)). Given:
+  // group g runs on task group_tasks[g] alone (one job per group; the outputs of its members
+  // for the other tasks are left 0), as when each task has programs of its own (codeit eval).
+  const int32_t* group_tasks = nullptr;
 };
 
 // Per (member, task), member-major ([n_members, T]).
