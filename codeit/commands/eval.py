@@ -2,7 +2,10 @@
 
 Per task: sample --samples programs, run them, keep the top 3 by demo accuracy then length, and
 count the task when one of them gets every test output right. Running again with the same --out
-continues where it stopped.
+continues where it stopped. The next step of tasks is sampled while the last one's programs run;
+with the native interpreter a task's programs share the lines they have in common and stop at
+their first failed demonstration. The summary gives the valid rate (share of sampled programs that
+run to a valid grid on every demonstration) and programs/s (end to end, sampling, scoring).
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ def main(args: argparse.Namespace) -> int:
             executor.close()
     print(f"solved {result['solved']} / {result['tasks']} tasks with {args.samples} samples per task "
           f"({result['programs_sampled']} programs, {result['parse_rate']:.0%} parse, "
-          f"{result['programs_per_second']:.1f} programs/s)")
+          f"{result['valid_rate']:.1%} valid, {result['programs_per_second']:.1f} programs/s: "
+          f"sampling {result['sampling_programs_per_second']:.1f}/s, "
+          f"scoring {result['scoring_programs_per_second']:.1f}/s, overlapped)")
     if result["solved_ids"]:
         print("solved: " + " ".join(result["solved_ids"]))
     print(json.dumps({k: v for k, v in result.items() if k != "solved_ids"}))

@@ -31,13 +31,13 @@ from typing import Callable
 
 import numpy as np
 
-from codeit.dsl.program import Line, Program, Ref, parse
+from codeit.dsl.program import Program, parse
 from codeit.dsl.values import Status
 from codeit.run.scoreboard import Scoreboard
 from codeit.execute.executor import Executor, cross_jobs
-from codeit.execute.limits import Limits
 from codeit.grids import GridBatch, pack
 from codeit.search.mutate import MutationConfig, Mutant, grow_mutants
+from codeit.search.shared import SharedScorer, union_program  # noqa: F401 (union_program: re-exported)
 from codeit.relabel import Candidate, relabel
 from codeit.tasks import Task
 
@@ -165,67 +165,6 @@ class SearchSet:
         return found
 
 
-def union_program(members: list[Program]) -> tuple[Program, list[list[int]]]:
-    """The distinct lines of ``members`` as one program (a line reading variables reads the lines
-    that define them), and each member as its list of line indices in that program.
-
-    Two lines are one when they apply the same callee to the same arguments, variables being
-    compared by the line they point to: so a mutant's lines above its mutated line, and those
-    below that do not depend on it, are its seed's lines, computed once per input for all."""
-    index: dict[tuple, int] = {}
-    lines: list[Line] = []
-    member_lines: list[list[int]] = []
-    for program in members:
-        ids: list[int] = []
-        for line in program.lines:
-            func = Ref("var", ids[line.func.value]) if line.func.kind == "var" else line.func
-            args = tuple(Ref("var", ids[a.value]) if a.kind == "var" else a for a in line.args)
-            key = (func, args)
-            k = index.get(key)
-            if k is None:
-                k = index[key] = len(lines)
-                lines.append(Line(func, args))
-            ids.append(k)
-        member_lines.append(ids)
-    return Program(tuple(lines)), member_lines
-
-
-class SharedScorer:
-    """The native interpreter's shared scoring of program groups (one pool of ``threads``)."""
-
-    def __init__(self, limits: Limits, threads: int):
-        from codeit.execute import native
-
-        self._native = native
-        self.limits = limits
-        self.threads = threads
-        self._pool = native._interp.Pool(threads)
-        self.runs = np.zeros(8, dtype=np.int64)
-        """Program runs made, by status (dsl.values.Status)."""
-        self.nodes = 0
-        """Lines computed (a line shared by several programs counts once per input)."""
-
-    def run(self, groups: list[list[tuple[Program, str]]], search: SearchSet) -> tuple[np.ndarray, ...]:
-        """Per (member, task), members in group order: valid, demos right, tests right."""
-        unions, member_offsets, node_offsets, nodes = [], [0], [0], []
-        for group in groups:
-            union, member_lines = union_program([p for p, _ in group])
-            unions.append(union)
-            for ids in member_lines:
-                nodes.extend(ids)
-                node_offsets.append(len(nodes))
-            member_offsets.append(member_offsets[-1] + len(group))
-        compiled = self._native.CompiledPrograms(unions)
-        data, shapes, target_data, target_shapes, task_offsets, task_demos = search.packed()
-        out = self._pool.run_search(compiled.native, np.array(member_offsets, np.int32),
-                                    np.array(node_offsets, np.int32), np.array(nodes, np.int32),
-                                    data, shapes, target_data, target_shapes, task_offsets, task_demos,
-                                    self._native.to_native(self.limits))
-        self.runs += out["runs"]
-        self.nodes += int(out["nodes"])
-        return out["valid"], out["demos_right"], out["test_correct"]
-
-
 def _group_by_seed(mutants: list[Mutant]) -> list[list[tuple[Program, str]]]:
     groups: dict[str, list[tuple[Program, str]]] = {}
     for m in mutants:
@@ -257,7 +196,8 @@ def run_baseline(
 ) -> BaselineResult:
     """Run (or resume, from ``out_dir``) the baseline up to ``n_mutants`` mutants, ``chunk`` a block.
 
-    ``shared``: score through :class:`SharedScorer` (default: when the executor is native)."""
+    ``shared``: score through :class:`SharedScorer` (default: when the executor is native, or Ray: then on
+    its actors)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     mutants_path, state_path = out_dir / "mutants.jsonl", out_dir / "state.json"
     rng = np.random.default_rng(seed)
@@ -285,8 +225,12 @@ def run_baseline(
                                         for d in kept))
     seen = {d["program"] for d in kept} | {m.text for m in pending}
     search = SearchSet(search_tasks)
-    use_shared = executor.name == "native" if shared is None else shared
-    scorer = SharedScorer(executor.limits, getattr(executor, "threads", 1)) if use_shared else None
+    use_shared = executor.name in ("native", "ray") if shared is None else shared
+    scorer = None
+    if use_shared:
+        # The Ray executor scores on its actors (codeit.execute.ray.RayShardedScorer), the same candidates.
+        sharded = getattr(executor, "sharded_scorer", None)
+        scorer = sharded() if sharded is not None else SharedScorer(executor.limits, getattr(executor, "threads", 1))
     if not curve:
         # Budget 0: the seeds themselves, scored apart (they are not the mutants' candidates).
         seeds_board = Scoreboard()

@@ -29,8 +29,13 @@ class StepStats:
     """Texts that parse and type-check."""
     valid: int = 0
     """Parsed programs that ran OK on every demo input."""
+    valid_samples: int = 0
+    """Texts received whose program ran OK on every demo input (duplicates counted each time)."""
     demo_accuracy_sum: float = 0.0
-    """Sum of demo accuracy over parsed programs (failed runs count 0)."""
+    """Sum of demo accuracy over parsed programs (failed runs count 0; under the shared scorer,
+    which stops a program at its first failed demo, a program failing any demo counts 0)."""
+    valid_accuracy_sum: float = 0.0
+    """Sum of demo accuracy over the valid samples (a program failing any demo counts 0)."""
     experiences: int = 0
     """New relabeled experiences (after output-hash deduplication)."""
     runs: int = 0
@@ -49,6 +54,16 @@ class StepStats:
     @property
     def mean_demo_accuracy(self) -> float:
         return self.demo_accuracy_sum / self.parsed if self.parsed else 0.0
+
+    @property
+    def valid_rate(self) -> float:
+        """Share of the texts received that run to a valid grid on every demo input."""
+        return self.valid_samples / self.sampled if self.sampled else 0.0
+
+    @property
+    def mean_valid_accuracy(self) -> float:
+        """Mean demo accuracy over parsed samples, a program failing any demo counting 0."""
+        return self.valid_accuracy_sum / self.parsed if self.parsed else 0.0
 
 
 @dataclass
@@ -122,7 +137,10 @@ def search_step(
                     with_experiences=relabel_experiences, origin=origin, iteration=iteration)
         # Accuracy per sample, duplicates included, so the mean describes what the policy wrote.
         accuracy = dict(zip(distinct, r.demo_accuracy))
+        valid = dict(zip(distinct, r.valid))
         stats.demo_accuracy_sum += float(sum(accuracy[c] for c in canonical if c is not None))
+        stats.valid_samples += sum(bool(valid[c]) for c in canonical if c is not None)
+        stats.valid_accuracy_sum += float(sum(accuracy[c] for c in canonical if c is not None and valid[c]))
         stats.valid += int(r.valid.sum())
         stats.experiences += len(r.experiences)
         result.experiences.extend(r.experiences)
