@@ -20,6 +20,7 @@ from codeit.commands.run import format_overrides, parse_overrides
 from codeit.grids import grid_hashes, group_hashes, pack
 from codeit.run.config import make_config
 from codeit.run.driver import Run, format_summary
+from codeit.run.samples import read_samples
 from codeit.run.state import RunState
 
 TINY = {
@@ -82,6 +83,11 @@ def test_two_tiny_meta_iterations_end_to_end(tmp_path, mode):
     assert 0 in state.learn and 1 in state.learn
     for name in ("solutions.json", "report.html", "learning_curve.png", "config.yaml"):
         assert (tmp_path / name).exists(), name
+    # Every sampled program is kept, failures included: one file per step of tasks.
+    steps = read_samples(tmp_path)
+    assert [(s["iteration"], s["start"]) for s in steps] == [(1, 0), (1, 2), (2, 0), (2, 2)]
+    assert sum(len(t["programs"]) for s in steps for t in s["tasks"]) == 16
+    assert [t["id"] for t in steps[0]["tasks"]] == [t.id for t in run.search_tasks[:2]]
 
 
 @pytest.mark.slow

@@ -225,6 +225,37 @@ def test_profile_a_run_folder(tmp_path, training, capsys):
     assert "'sampled' is not one of" in capsys.readouterr().err
 
 
+def test_profile_a_runs_sampled_programs(tmp_path, training, capsys):
+    from codeit.run.config import make_config, save_config
+    from codeit.run.samples import write_samples
+
+    run = tmp_path / "run"
+    run.mkdir()
+    save_config(make_config("tiny", {"search_set": "arc1/training"}), run / "config.yaml")
+    t1, t2 = training[TASK], training["68b16354"]
+    # What a policy writes: a solution, a type error, a text that does not parse, a bad output.
+    type_error = "x1 = first(I)\nx2 = first(x1)\nO = hmirror(x2)"
+    write_samples(run, 1, 0, [t1, t2], [["O = vmirror(I)", type_error], ["O = (", "O = size(I)"]])
+    write_samples(run, 2, 0, [t1], [["O = hmirror(I)"]])
+    out = tmp_path / "s.json"
+    assert main(["profile", "--run", str(run), "--sampled", "--json", str(out)]) == 0
+    s = json.loads(out.read_text())
+    assert s["workload"]["programs"] == 4 and s["workload"]["unparsed"] == 1 and s["workload"]["sampled"] == 5
+    assert s["workload"]["runs"] == 3 * len(t1.pairs) + len(t2.pairs)
+    runs = {o["outcome"]: o["runs"] for o in s["outcomes"]}
+    assert runs["ok"] == 2 * len(t1.pairs)
+    assert runs["type error"] == len(t1.pairs) and runs["bad output"] == len(t2.pairs)
+
+    assert main(["profile", "--run", str(run), "--sampled", "--limit", "2", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["workload"]["programs"] == 2
+    capsys.readouterr()
+    (run / "samples").rename(run / "elsewhere")
+    assert main(["profile", "--run", str(run), "--sampled"]) == 2
+    assert "no sampled programs" in capsys.readouterr().err
+    assert main(["profile", "--sampled"]) == 2
+    assert "give --run DIR" in capsys.readouterr().err
+
+
 def test_profile_takes_one_workload(tmp_path, capsys):
     folder = write_programs(tmp_path / "progs", {TASK: "O = vmirror(I)"})
     assert main(["profile", str(folder), "--mutants", "3"]) == 2

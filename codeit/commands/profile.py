@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=".dsl files or folders of them (default: the seed library)")
     parser.add_argument("--run", metavar="DIR", default=None,
                         help="profile a run folder's experiences (its experience.db) on their stored inputs")
+    parser.add_argument("--sampled", action="store_true",
+                        help="with --run: every program the run's policy sampled (its samples/ folder), failures "
+                             "included, each on its search task's inputs")
     parser.add_argument("--origin", nargs="+", default=[], metavar="ORIGIN",
                         help="with --run: only these origins (seed, mutation, policy, relabel)")
     parser.add_argument("--limit", type=int, default=0, help="with --run: only the first N experiences (0: all)")
@@ -100,8 +103,12 @@ def load_workload(args):
         raise CommandError(f"profile one workload at a time: {' and '.join(chosen)} given")
     if args.mutants < 0 or args.limit < 0:
         raise CommandError("--mutants and --limit must be >= 0")
+    if args.sampled and (args.run is None or args.origin):
+        raise CommandError("--sampled profiles a run's samples: give --run DIR, and no --origin")
     if args.run is not None:
         try:
+            if args.sampled:
+                return profiling.sampled_workload(Path(args.run), args.limit)
             return profiling.run_workload(Path(args.run), args.origin, args.limit)
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from None

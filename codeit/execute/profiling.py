@@ -146,6 +146,52 @@ def run_workload(run_dir: Path, origins: Sequence[str] = (), limit: int = 0) -> 
                     {"origins": by_origin, "unparsed": unparsed})
 
 
+def sampled_workload(run_dir: Path, limit: int = 0) -> Workload:
+    """Every program a run's policy sampled (``samples/``, written when ``keep_samples`` is on), valid
+    or not, each on the inputs of the search task it was sampled for (demonstrations and tests), as
+    the run ran them. ``limit``: the first N samples, 0 for all. Texts that do not parse are counted
+    and left out: the run never ran them either."""
+    from codeit.dsl.program import ProgramError, parse
+    from codeit.run.config import load_config
+    from codeit.run.samples import SAMPLES_DIR, read_samples
+    from codeit.tasks import load_tasks
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise FileNotFoundError(f"{run_dir}: no config.yaml (not a run folder)")
+    steps = read_samples(run_dir)
+    if not steps:
+        raise FileNotFoundError(f"{run_dir}: no sampled programs in {SAMPLES_DIR}/ (a run made with keep_samples off, "
+                                "or before it existed; --run without --sampled profiles its store)")
+    by_id = {t.id: t for t in load_tasks(load_config(run_dir / "config.yaml").search_set).tasks}
+    programs, names, grids, jobs = [], [], [], []
+    where: dict[str, list[int]] = {}
+    sampled = unparsed = 0
+    for step in steps:
+        for entry in step["tasks"]:
+            task = by_id.get(entry["id"])
+            if task is None:
+                raise ValueError(f"{run_dir}: sampled task {entry['id']!r} is not in the run's search set")
+            for k, text in enumerate(entry["programs"]):
+                if limit and sampled >= limit:
+                    break
+                sampled += 1
+                try:
+                    program = parse(text)
+                except ProgramError:
+                    unparsed += 1
+                    continue
+                if task.id not in where:
+                    where[task.id] = list(range(len(grids), len(grids) + len(task.pairs)))
+                    grids.extend(pair.input for pair in task.pairs)
+                jobs.extend((len(programs), g) for g in where[task.id])
+                programs.append(program)
+                names.append(f"{task.id} iteration {step['iteration']} #{k}")
+    return Workload(f"run {run_dir}: {len(programs)} sampled programs ({unparsed} of {sampled} did not parse)",
+                    programs, names, grids, np.array(jobs, dtype=np.int32).reshape(-1, 2),
+                    {"sampled": sampled, "unparsed": unparsed})
+
+
 def mutant_workload(n: int, seed: int, seeds: Sequence, tasks: dict) -> Workload:
     """``n`` distinct mutants (``codeit.search.mutate.mutate``), each of a seed drawn uniformly,
     each on every input (demonstrations, then tests) of its seed's task: what the mutation search

@@ -168,6 +168,10 @@ class RunConfig:
     """"sync": sample, then train, as in the paper; "overlapped": keep sampling while the learner trains."""
     seed: int = 0
     """Seed of every random choice of the run."""
+    keep_samples: bool = True
+    """Write every program the policy samples, valid or not, to ``samples/`` in the run folder (one
+    gzipped JSON file per step of tasks, a few hundred KB per meta-iteration of the ``cpu`` preset):
+    the workload ``codeit profile --run DIR --sampled`` runs. The store keeps only valid ones."""
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     learner: LearnerConfig = field(default_factory=LearnerConfig)

@@ -36,6 +36,7 @@ from codeit.run.scoreboard import Scoreboard, from_solutions, solved_tasks, to_s
 from codeit.execute.backends import describe, make_executor
 from codeit.run import report
 from codeit.run.config import RunConfig, load_config, save_config
+from codeit.run.samples import write_samples
 from codeit.run.state import RunState, SamplingProgress
 from codeit.search import initial
 from codeit.train.learner import LearnerProcess
@@ -252,6 +253,8 @@ class Run:
             dt = time.perf_counter() - t0
             sample_seconds += dt
             self.clock.add("sample", dt)
+            if config.keep_samples:
+                write_samples(self.dir, iteration, start, tasks, samples)
             step = search_step(tasks, samples, self.executor, origin="policy", iteration=iteration,
                                seen_hashes=seen_hashes, relabel_experiences=True)
             self.clock.add("execute", step.stats.execute_seconds)

@@ -35,6 +35,7 @@ from typing import Callable
 
 import numpy as np
 
+from codeit.atomic import write_atomically
 from codeit.run.config import RunConfig, make_config
 
 
@@ -100,18 +101,6 @@ def draw_path(policy_out: str | Path) -> Path:
 
 def partial_path(policy_out: str | Path) -> Path:
     return Path(str(policy_out) + ".partial.pt")
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """``write(temporary path)``, flushed to disk, then renamed to ``path``: a kill at any moment
-    leaves either the old file or the new one, never a part."""
-    # A name of this process's own: a learner orphaned by a killed driver may still be writing
-    # beside the one its restarted driver started, until it notices (``driver_gone``).
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _write_json(data) -> Callable[[Path], None]:
