@@ -2,13 +2,17 @@
 
 Execution: seed programs on their own training tasks and generated programs on real ARC inputs,
 run by ``RayExecutor`` and by ``NativeExecutor``, must agree job for job, whether collected with
-``run``, streamed with ``submit``, or rerun after an actor is killed mid-call. Sampling: a
+``run``, streamed with ``submit``, or rerun after an actor is killed mid-call; what the actors keep
+(programs and grids by content, compiled program lists, call contexts) is sent once, sent again to a
+replacement actor, and renewed past its limits. ``codeit mutate --executor ray`` finds what the local
+run finds, and its sharded scoring survives a dead actor. Sampling: a
 ``SamplerPool`` over stand-in samplers keeps task order, reaches every replica with new weights,
 ships checkpoints a replica cannot see, and survives a replica's death.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -25,6 +29,7 @@ from codeit.cluster import ClusterError  # noqa: E402
 from codeit.execute.ray import RayExecutor, RayExecutorConfig  # noqa: E402
 from codeit.policy.ray_pool import SamplerPool, SamplerPoolConfig, SamplerReplica, read_folder  # noqa: E402
 from codeit.dsl.generate import random_program  # noqa: E402
+from codeit.dsl.program import parse, print_program  # noqa: E402
 from codeit.execute.native import NativeExecutor  # noqa: E402
 from codeit.execute.limits import Limits  # noqa: E402
 from codeit.seeds import load_seeds  # noqa: E402
@@ -133,6 +138,140 @@ def test_bad_jobs_are_named(cluster, corpus):
             executor.submit(programs, grids, np.array([[0, 0], [len(programs), 0]]))
         empty = executor.run(programs, grids, np.zeros((0, 2), dtype=np.int64))
     assert len(empty.status) == 0
+
+
+# --- what stays on the actors ------------------------------------------------------------------------
+
+def kill(handle) -> None:
+    """Kill an actor and wait until it no longer answers (the kill lands asynchronously)."""
+    ray.kill(handle)
+    deadline = time.time() + 60
+    while True:
+        try:
+            ray.get(handle.ready.remote(), timeout=60)
+        except ray.exceptions.RayActorError:
+            return
+        assert time.time() < deadline, "the killed actor still answers"
+        time.sleep(0.05)
+
+
+def resident(executor):
+    """Per live actor: (epoch, programs resident, grids resident, programs compiled so far)."""
+    return [ray.get(a.resident.remote()) for a in executor.actors]
+
+
+def test_repeated_call_ships_and_compiles_nothing_new(cluster, corpus, local_result):
+    programs, grids, jobs = corpus
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=2, batch_size=64)) as executor:
+        assert_same(executor.run(programs, grids, jobs), local_result)
+        first = resident(executor)
+        distinct_grids = len({(np.asarray(g).shape, np.asarray(g).tobytes()) for g in grids})
+        distinct = len({print_program(p) for p in programs})  # a program drawn twice crosses once
+        assert distinct < len(programs)
+        assert [r[:3] for r in first] == [(0, distinct, distinct_grids)] * 2
+        assert all(r[3] == len(programs) for r in first)  # each actor compiled the call's programs once
+        deltas = len(executor._catalog.deltas)
+        # The same programs as new objects, the grids as copies: found by content, nothing is sent or compiled.
+        again = [parse(print_program(p)) for p in programs]
+        assert_same(executor.run(again, [np.array(g) for g in grids], jobs), local_result)
+        assert len(executor._catalog.deltas) == deltas
+        assert resident(executor) == first
+        # A call on a part of them, with one new program twice: only that program crosses, once.
+        extra = random_program(np.random.default_rng(99))
+        part = [programs[5], extra, programs[3], extra]
+        part_jobs = np.array([[0, 0], [1, 1], [2, 2], [3, 1], [1, 3]])
+        got = executor.run(part, grids, part_jobs)
+        want = NativeExecutor(limits=LIMITS, threads=1).run(part, grids, part_jobs)
+        assert_same(got, want)
+        # One batch: only the actor that ran it was sent the new program (the other gets it with its next batch).
+        assert sorted(r[1:3] for r in resident(executor)) == [(distinct, distinct_grids), (distinct + 1, distinct_grids)]
+        assert len(executor._catalog.deltas) == deltas + 1
+
+
+def test_dropped_contexts_are_sent_again(cluster, corpus, local_result):
+    programs, grids, jobs = corpus
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=2, batch_size=100, inflight_per_actor=1)) as executor:
+        streams = [executor.submit(programs, grids, jobs) for _ in range(20)]
+        # Every stream sends its context with its first batches; 20 calls outnumber what an actor keeps (16).
+        firsts = [next(s) for s in streams]
+        results = [s.result() for s in streams]
+    assert all(f.attempts == 1 for f in firsts)
+    assert sum(s.resent_context for s in streams) >= 1
+    for r in results:
+        assert_same(r, local_result)
+
+
+def test_catalogue_starts_afresh_past_its_limit(cluster, corpus, local_result):
+    programs, grids, jobs = corpus
+    config = RayExecutorConfig(actors=2, batch_size=8, inflight_per_actor=1, max_resident_programs=len(programs) + 10)
+    with RayExecutor(LIMITS, config) as executor:
+        assert_same(executor.run(programs, grids, jobs), local_result)
+        fresh = [random_program(np.random.default_rng(1000 + k)) for k in range(20)]
+        fresh_jobs = np.array([[k % 20, k % len(grids)] for k in range(40)])
+        got = executor.run(fresh, grids, fresh_jobs)
+        assert_same(got, NativeExecutor(limits=LIMITS, threads=1).run(fresh, grids, fresh_jobs))
+        assert {r[0] for r in resident(executor)} == {1} and {r[1] for r in resident(executor)} == {20}
+        # A stream of the old epoch that still had batches to send cannot run on the new one.
+        stale = executor.submit(fresh, grids, fresh_jobs)
+        executor.run(programs, grids, jobs)
+        with pytest.raises(ClusterError, match="renewed"):
+            stale.result()
+
+
+def test_replacement_actor_is_sent_everything(cluster, corpus, local_result):
+    programs, grids, jobs = corpus
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=2, batch_size=64)) as executor:
+        executor.run(programs, grids, jobs)
+        kill(executor._actors[0].handle)
+        stream = executor.submit(programs, grids, jobs)
+        result = stream.result()
+        assert stream.retries >= 1
+        assert_same(result, local_result)
+        assert len(executor.live_actors()) == 2
+        assert [r[:3] for r in resident(executor)] == [resident(executor)[1][:3]] * 2
+
+
+# --- the mutation baseline on the actors ------------------------------------------------------------
+
+def test_mutate_with_ray_executor_solves_what_the_local_run_solves(cluster, tmp_path):
+    from codeit.cli import main
+
+    common = ["mutate", "--mutants", "400", "--search-set", "arc1/training", "--max-tasks", "30", "--chunk", "200",
+              "--time-limit", "30", "--max-steps", "20000"]
+    assert main(common + ["--out", str(tmp_path / "local"), "--threads", "1"]) == 0
+    assert main(common + ["--out", str(tmp_path / "ray"), "--executor", "ray"]) == 0
+    local, remote = (json.loads((tmp_path / d / "state.json").read_text()) for d in ("local", "ray"))
+    solved = [row["tasks"] for row in local["curve"]]
+    assert solved == [row["tasks"] for row in remote["curve"]]
+    assert solved[-1], "the small budget solves nothing: the comparison would be empty"
+    assert local["counts"]["runs"] == remote["counts"]["runs"]
+    assert local["candidates"] == remote["candidates"]
+    summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
+    assert summary["executor"] == "ray" and summary["scoring"].startswith("shared")
+
+
+def test_sharded_scoring_survives_a_dead_actor(cluster):
+    from codeit.search.baseline import SearchSet, SharedScorer, _group_by_seed
+    from codeit.search.mutate import grow_mutants
+
+    training = load_tasks("arc1/training")
+    by_id = {t.id: t for t in training}
+    seeds = [s for s in load_seeds() if s.task_id in by_id][:40]
+    search = SearchSet(list(training)[:12])
+    local = NativeExecutor(limits=LIMITS, threads=1)
+    mutants, _ = grow_mutants(seeds, by_id, 150, local, np.random.default_rng(3), with_outputs=False)
+    groups = _group_by_seed(mutants)
+    want = SharedScorer(LIMITS, 1).run(groups, search)
+    with RayExecutor(LIMITS, RayExecutorConfig(actors=2)) as executor:
+        scorer = executor.sharded_scorer()
+        got = scorer.run(groups, search)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+        kill(executor._actors[0].handle)
+        got = scorer.run(groups, search)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+        assert scorer.retries >= 1 and len(executor.live_actors()) == 2
 
 
 # --- sampling --------------------------------------------------------------------------------------

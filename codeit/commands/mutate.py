@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--chunk", type=int, default=9_600,
                         help="mutants scored per block (and per saved state; larger blocks share more work)")
-    add_executor_arguments(parser, SEARCH_LIMITS)
+    add_executor_arguments(parser, SEARCH_LIMITS, ray=True)
 
 
 class Progress:
@@ -155,6 +155,8 @@ def main(args: argparse.Namespace) -> int:
                               seed=args.seed, chunk=args.chunk, progress=progress_and_plot)
     finally:
         progress.close()
+        if args.executor == "ray":  # its actors
+            executor.close()
     curve = read_curve(out)
     for row in curve:
         label = "seeds alone" if int(row["mutants"]) == 0 else f"{int(row['mutants']):>8} mutants"
