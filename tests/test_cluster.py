@@ -5,7 +5,8 @@ run by ``RayExecutor`` and by ``NativeExecutor``, must agree job for job, whethe
 ``run``, streamed with ``submit``, or rerun after an actor is killed mid-call; what the actors keep
 (programs and grids by content, compiled program lists, call contexts) is sent once, sent again to a
 replacement actor, and renewed past its limits. ``codeit mutate --executor ray`` finds what the local
-run finds, and its sharded scoring survives a dead actor. Sampling: a
+run finds, and its sharded scoring survives a dead actor; ``codeit eval`` on the actors scores what
+the local shared scorer does. Sampling: a
 ``SamplerPool`` over stand-in samplers keeps task order, reaches every replica with new weights,
 ships checkpoints a replica cannot see, and survives a replica's death.
 """
@@ -387,3 +388,39 @@ def test_shipped_checkpoint_is_written_where_the_replica_loads_it(tmp_path):
     assert (local / "nested" / "blob.bin").read_bytes() == bytes(range(256))
     replica.close()
     assert not local.exists()
+
+
+def test_eval_on_ray_actors_scores_what_the_local_shared_scorer_does(tmp_path, cluster):
+    """``codeit eval --ray``: the step's programs run on the actors from the overlap's worker thread,
+    through the straightforward search step; the local run scores them on the shared scorer."""
+    from test_eval import ListSampler
+
+    from codeit.execute.limits import SEARCH_LIMITS
+    from codeit.policy.model import PolicyConfig, create_policy
+    from codeit.run.config import make_config
+    from codeit.run.evaluation import evaluate_checkpoint
+
+    training = {t.id: t for t in load_tasks("arc1/training")}
+    seeds = [s for s in load_seeds() if s.task_id in training][:6]
+    tasks = [training[s.task_id] for s in seeds]
+    rng = np.random.default_rng(3)
+    texts = {s.task_id: [print_program(s.program)] + [print_program(random_program(rng)) for _ in range(5)]
+             for s in seeds}
+    checkpoint = tmp_path / "policy"
+    create_policy(PolicyConfig(hidden_size=64, num_layers=1, num_heads=1, intermediate_size=128,
+                               max_positions=256)).save(checkpoint)
+    config = make_config("tiny", {"tasks_per_step": 2, "sampling": {"samples_per_task": 8},
+                                  "execution": {"threads": 1, "limits": SEARCH_LIMITS.to_dict()}})
+
+    def evaluate(out, executor=None):
+        return evaluate_checkpoint(str(checkpoint), tasks, 16, tmp_path / out, config, "cpu", executor=executor,
+                                   sampler_factory=lambda *a: ListSampler(texts))
+
+    local = evaluate("local")
+    with RayExecutor(SEARCH_LIMITS, RayExecutorConfig(actors=2, threads_per_actor=1)) as executor:
+        remote = evaluate("ray", executor)
+    assert local["scoring"].startswith("shared") and not remote["scoring"].startswith("shared")
+    assert local["solved"] >= 3  # the seed programs solve their tasks
+    for key in ("programs_sampled", "valid_rate", "mean_demo_accuracy", "solved", "solved_ids"):
+        assert remote[key] == pytest.approx(local[key]), key
+    assert (tmp_path / "ray" / "solutions.json").read_text() == (tmp_path / "local" / "solutions.json").read_text()
