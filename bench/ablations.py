@@ -46,8 +46,14 @@ def run_variant(preset: str, overrides: dict, folder: Path) -> list[dict]:
     from codeit.run.driver import Run
 
     config = make_config(preset, overrides)
-    Run(folder, config, log=lambda line: print(f"  [{folder.name}] {line}", flush=True)).run()
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    metrics = folder / "metrics.jsonl"
+    # A finished run (every iteration counted, its final report written) is read, not reopened:
+    # reopening starts its sampler (seconds to a minute for vLLM) only to find nothing left to do.
+    finished = (metrics.exists() and len(metrics.read_text().splitlines()) >= config.meta_iterations
+                and (not config.report_set or (folder / "report_set.json").exists()))
+    if not finished:
+        Run(folder, config, log=lambda line: print(f"  [{folder.name}] {line}", flush=True)).run()
+    return [json.loads(line) for line in metrics.read_text().splitlines()]
 
 
 def plot(curves: dict[str, list[int]], path: Path) -> None:

@@ -320,3 +320,34 @@ def test_mutation_only_runs_no_policy_and_still_records_the_iteration(tmp_path, 
     assert all(v is None for v in row["learn"].values())
     assert "learn" not in summary["stage_seconds"] and summary["stage_seconds"]["mutate"] > 0
     assert not _policy_rows(run)
+
+
+def test_the_sweep_reads_a_finished_run_without_reopening_it(tmp_path, monkeypatch):
+    """``bench/ablations.py`` resumed over finished runs prints its table at once: a run with every
+    iteration counted (and no final report asked for) is read, not started again."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    monkeypatch.syspath_prepend(str(bench))  # its own imports (machine)
+    spec = importlib.util.spec_from_file_location("ablations_under_test", bench / "ablations.py")
+    ablations = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablations)
+    import codeit.run.driver as driver
+
+    started = []
+    monkeypatch.setattr(driver, "Run", lambda *a, **k: started.append(a) or pytest.fail("reopened a finished run"))
+    folder = tmp_path / "full-seed0"
+    folder.mkdir()
+    rows = [{"iteration": i, "solved_policy": i, "solved_cumulative": i} for i in range(1, 5)]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    overrides = {"meta_iterations": 4, "report_set": "", "seed": 0}
+    assert ablations.run_variant("tiny", overrides, folder) == rows
+    # One iteration short: the run is reopened to finish it.
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:3]))
+    with pytest.raises(pytest.fail.Exception, match="reopened"):
+        ablations.run_variant("tiny", overrides, folder)
+    assert len(started) == 1
+    assert "ablations_under_test" not in sys.modules
