@@ -143,13 +143,14 @@ def test_bad_jobs_are_named(cluster, corpus):
 
 # --- what stays on the actors ------------------------------------------------------------------------
 
-def kill(handle) -> None:
-    """Kill an actor and wait until it no longer answers (the kill lands asynchronously)."""
+def kill(handle, ping=lambda handle: handle.ready.remote()) -> None:
+    """Kill an actor and wait until ``ping`` gets no answer (the kill lands asynchronously: a call
+    sent at once may still be answered)."""
     ray.kill(handle)
     deadline = time.time() + 60
     while True:
         try:
-            ray.get(handle.ready.remote(), timeout=60)
+            ray.get(ping(handle), timeout=60)
         except ray.exceptions.RayActorError:
             return
         assert time.time() < deadline, "the killed actor still answers"
@@ -360,16 +361,7 @@ def test_dead_replica_restarts_on_current_weights(pool, tasks, tmp_path):
     pool.set_samples(3, seed=1)
     restarts = pool.restarts
     victim = pool.replicas[1]
-    ray.kill(victim)
-    # The kill lands asynchronously: a call sent at once may still be answered.
-    deadline = time.time() + 60
-    while True:
-        try:
-            ray.get(victim.samples_setting.remote(), timeout=60)
-        except ray.exceptions.RayActorError:
-            break
-        assert time.time() < deadline, "the killed replica still answers"
-        time.sleep(0.05)
+    kill(victim, ping=lambda replica: replica.samples_setting.remote())
     out = pool.sample_tasks(tasks)
     assert [row[0].split()[1] for row in out] == [t.id for t in tasks]
     assert {row[0].split()[0] for row in out} == {"w3"}

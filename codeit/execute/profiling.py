@@ -58,6 +58,30 @@ class Workload:
 # -- workloads ----------------------------------------------------------------------------------
 
 
+class _Builder:
+    """A workload under construction: each task's inputs are added once, the first time one of its
+    programs is, and every program runs on all of them (demonstrations, then tests)."""
+
+    def __init__(self) -> None:
+        self.programs: list = []
+        self.names: list[str] = []
+        self.grids: list = []
+        self.jobs: list[tuple[int, int]] = []
+        self._inputs: dict[str, list[int]] = {}
+
+    def add(self, program, name: str, task) -> None:
+        if task.id not in self._inputs:
+            self._inputs[task.id] = list(range(len(self.grids), len(self.grids) + len(task.pairs)))
+            self.grids.extend(pair.input for pair in task.pairs)
+        self.jobs.extend((len(self.programs), g) for g in self._inputs[task.id])
+        self.programs.append(program)
+        self.names.append(name)
+
+    def workload(self, description: str, extra: dict | None = None) -> Workload:
+        return Workload(description, self.programs, self.names, self.grids,
+                        np.array(self.jobs, dtype=np.int32).reshape(-1, 2), extra or {})
+
+
 def files_workload(files: Sequence[Path], tasks, task_id: str | None = None) -> Workload:
     """Each .dsl file on the inputs of its task: ``task_id``, else the task its file is named after.
     ``tasks``: a task set (``codeit.tasks.load_tasks``). A missing task or a program that does not
@@ -66,8 +90,7 @@ def files_workload(files: Sequence[Path], tasks, task_id: str | None = None) -> 
     from codeit.textfile import read_text
 
     by_id = {t.id: t for t in tasks}
-    programs, names, grids, jobs = [], [], [], []
-    where: dict[str, list[int]] = {}
+    built = _Builder()
     for path in files:
         tid = task_id or Path(path).stem
         task = by_id.get(tid)
@@ -78,14 +101,8 @@ def files_workload(files: Sequence[Path], tasks, task_id: str | None = None) -> 
             program = parse(read_text(path))
         except ProgramError as exc:
             raise ValueError(f"{path}: {exc}") from None
-        if tid not in where:
-            where[tid] = list(range(len(grids), len(grids) + len(task.pairs)))
-            grids.extend(pair.input for pair in task.pairs)
-        jobs.extend((len(programs), g) for g in where[tid])
-        programs.append(program)
-        names.append(Path(path).name)
-    return Workload(f"{len(programs)} program files", programs, names, grids,
-                    np.array(jobs, dtype=np.int32).reshape(-1, 2))
+        built.add(program, Path(path).name, task)
+    return built.workload(f"{len(built.programs)} program files")
 
 
 def run_workload(run_dir: Path, origins: Sequence[str] = (), limit: int = 0) -> Workload:
@@ -164,8 +181,7 @@ def sampled_workload(run_dir: Path, limit: int = 0) -> Workload:
         raise FileNotFoundError(f"{run_dir}: no sampled programs in {SAMPLES_DIR}/ (a run made with keep_samples off, "
                                 "or before it existed; --run without --sampled profiles its store)")
     by_id = {t.id: t for t in load_tasks(load_config(run_dir / "config.yaml").search_set).tasks}
-    programs, names, grids, jobs = [], [], [], []
-    where: dict[str, list[int]] = {}
+    built = _Builder()
     sampled = unparsed = 0
     for step in steps:
         for entry in step["tasks"]:
@@ -181,15 +197,9 @@ def sampled_workload(run_dir: Path, limit: int = 0) -> Workload:
                 except ProgramError:
                     unparsed += 1
                     continue
-                if task.id not in where:
-                    where[task.id] = list(range(len(grids), len(grids) + len(task.pairs)))
-                    grids.extend(pair.input for pair in task.pairs)
-                jobs.extend((len(programs), g) for g in where[task.id])
-                programs.append(program)
-                names.append(f"{task.id} iteration {step['iteration']} #{k}")
-    return Workload(f"run {run_dir}: {len(programs)} sampled programs ({unparsed} of {sampled} did not parse)",
-                    programs, names, grids, np.array(jobs, dtype=np.int32).reshape(-1, 2),
-                    {"sampled": sampled, "unparsed": unparsed})
+                built.add(program, f"{task.id} iteration {step['iteration']} #{k}", task)
+    return built.workload(f"run {run_dir}: {len(built.programs)} sampled programs ({unparsed} of {sampled} did not "
+                          "parse)", {"sampled": sampled, "unparsed": unparsed})
 
 
 def mutant_workload(n: int, seed: int, seeds: Sequence, tasks: dict) -> Workload:
@@ -205,10 +215,9 @@ def mutant_workload(n: int, seed: int, seeds: Sequence, tasks: dict) -> Workload
     rng = np.random.default_rng(seed)
     static = [None] * len(seeds)
     seen = {print_program(s.program) for s in seeds}
-    programs, names, grids, jobs = [], [], [], []
-    where: dict[str, list[int]] = {}
+    built = _Builder()
     drawn = failed = 0
-    while len(programs) < n:
+    while len(built.programs) < n:
         k = int(rng.integers(len(seeds)))
         s = seeds[k]
         if static[k] is None:
@@ -216,7 +225,7 @@ def mutant_workload(n: int, seed: int, seeds: Sequence, tasks: dict) -> Workload
         mutant = mutate(s.program, rng, static=static[k])
         drawn += 1
         if drawn > 100 * (n + 10):
-            raise ValueError(f"only {len(programs)} distinct mutants of {n} after {drawn - 1} draws "
+            raise ValueError(f"only {len(built.programs)} distinct mutants of {n} after {drawn - 1} draws "
                              "(too few seeds to mutate?)")
         if mutant is None:
             failed += 1
@@ -225,15 +234,8 @@ def mutant_workload(n: int, seed: int, seeds: Sequence, tasks: dict) -> Workload
         if text in seen:
             continue
         seen.add(text)
-        task = tasks[s.task_id]
-        if s.task_id not in where:
-            where[s.task_id] = list(range(len(grids), len(grids) + len(task.pairs)))
-            grids.extend(pair.input for pair in task.pairs)
-        jobs.extend((len(programs), g) for g in where[s.task_id])
-        programs.append(mutant)
-        names.append(f"{s.task_id} mutant {len(programs)}")
-    return Workload(f"{n} mutants of {len(seeds)} seeds (seed {seed})", programs, names, grids,
-                    np.array(jobs, dtype=np.int32).reshape(-1, 2), {"draws": drawn, "failed_draws": failed})
+        built.add(mutant, f"{s.task_id} mutant {len(built.programs) + 1}", tasks[s.task_id])
+    return built.workload(f"{n} mutants of {len(seeds)} seeds (seed {seed})", {"draws": drawn, "failed_draws": failed})
 
 
 # -- running ------------------------------------------------------------------------------------

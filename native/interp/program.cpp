@@ -106,20 +106,7 @@ __attribute__((noinline)) void run_lines(Ctx& c, const CompiledProgram& p, const
   slots[0] = input;
   for (int64_t k = 0; k < n_lines; ++k) {
     clock.start(k);
-    c.line = int32_t(k);
-    const CompiledLine& line = p.lines[size_t(k)];
-    const Operand* ops = p.args.data() + line.arg_begin;
-    for (int32_t q = 0; q < line.nargs; ++q)
-      argv[q] = ops[q].slot < 0 ? ops[q].value : slots[ops[q].slot];
-    Value result;
-    if (line.prim >= 0) {
-      result = call_prim(c, line.prim, argv);
-    } else {
-      Value f = line.callee.slot < 0 ? line.callee.value : slots[line.callee.slot];
-      result = call(c, f, argv, line.nargs);
-    }
-    if (value_size(result) > c.max_size) fail(SIZE_LIMIT);
-    slots[k + 1] = result;
+    slots[k + 1] = run_line(c, p, k, slots, argv);
     clock.stop(k);
   }
   *out = slots[n_lines];

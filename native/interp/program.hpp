@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "context.hpp"
+#include "functions.hpp"
 #include "value.hpp"
+#include "values.hpp"
 
 namespace codeit {
 
@@ -58,6 +60,25 @@ struct JobResult {
   int64_t steps = 0;
   Value output = Value::none();
 };
+
+// Line k of p, its arguments read from `slots` (slots[0] is the input, slots[j + 1] line j's value);
+// a failure leaves through fail() with c.line naming the line. A whole program (run_lines) and
+// one node of a shared search (search.cpp) both run lines through this.
+inline Value run_line(Ctx& c, const CompiledProgram& p, int64_t k, const Value* slots, Value* argv) {
+  c.line = int32_t(k);
+  const CompiledLine& line = p.lines[size_t(k)];
+  const Operand* ops = p.args.data() + line.arg_begin;
+  for (int32_t q = 0; q < line.nargs; ++q) argv[q] = ops[q].slot < 0 ? ops[q].value : slots[ops[q].slot];
+  Value result;
+  if (line.prim >= 0) {
+    result = call_prim(c, line.prim, argv);
+  } else {
+    Value f = line.callee.slot < 0 ? line.callee.value : slots[line.callee.slot];
+    result = call(c, f, argv, line.nargs);
+  }
+  if (value_size(result) > c.max_size) fail(SIZE_LIMIT);
+  return result;
+}
 
 // Runs one program on one input value; never throws.
 JobResult run_program(Ctx& c, const CompiledProgram& p, const Value& input);

@@ -23,25 +23,6 @@ struct NodeRun {
   int64_t steps = 0, nanos = 0, bytes = 0;
 };
 
-// Line k of the union program, its arguments read from `slots` (slots[0] is the input,
-// slots[j + 1] node j); a failure leaves through fail() back to run_node.
-__attribute__((noinline)) void eval_node(Ctx& c, const CompiledProgram& p, int64_t k, const Value* slots,
-                                         Value* argv, Value* out) {
-  c.line = int32_t(k);
-  const CompiledLine& line = p.lines[size_t(k)];
-  const Operand* ops = p.args.data() + line.arg_begin;
-  for (int32_t q = 0; q < line.nargs; ++q) argv[q] = ops[q].slot < 0 ? ops[q].value : slots[ops[q].slot];
-  Value result;
-  if (line.prim >= 0) {
-    result = call_prim(c, line.prim, argv);
-  } else {
-    Value f = line.callee.slot < 0 ? line.callee.value : slots[line.callee.slot];
-    result = call(c, f, argv, line.nargs);
-  }
-  if (value_size(result) > c.max_size) fail(SIZE_LIMIT);
-  *out = result;
-}
-
 // Runs node k with a fresh budget (steps, deadline, memory) and records what it took.
 void run_node(Ctx& c, const Limits& limits, const CompiledProgram& p, int64_t k, Value* slots, Value* argv,
               NodeRun& run) {
@@ -53,7 +34,7 @@ void run_node(Ctx& c, const Limits& limits, const CompiledProgram& p, int64_t k,
   const size_t start_bytes = c.arena.used();
   c.arena.set_limit(start_bytes + size_t(limits.max_memory));
   Value result = Value::none();
-  const Status status = run_guarded([&] { eval_node(c, p, k, slots, argv, &result); });
+  const Status status = run_guarded([&] { result = run_line(c, p, k, slots, argv); });
   run.done = true;
   run.status = status;
   run.steps = c.steps;
